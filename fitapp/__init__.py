@@ -1,0 +1,43 @@
+"""fitapp: case follow-up with outcome and alliance ratings for family units."""
+import os
+
+from flask import Flask
+
+from fitapp.config import load_config
+
+# Templates live at the repository root (design decision in house-style.md).
+TEMPLATE_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory: config, extensions, blueprints, CLI; nothing else."""
+    app = Flask(__name__, instance_relative_config=True, template_folder=TEMPLATE_FOLDER)
+    app.config.from_mapping(load_config(app.instance_path, test_config))
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from fitapp import extensions, i18n, models  # noqa: F401  (models register their tables)
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=_migrations_dir())
+    extensions.csrf.init_app(app)
+    extensions.login_manager.init_app(app)
+    i18n.init_app(app)
+
+    from fitapp.auth import bp as auth_bp
+    from fitapp.auth.loader import init_login
+    from fitapp.cases import bp as cases_bp
+    from fitapp.security import init_security
+
+    init_login(app)
+    init_security(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(cases_bp)
+
+    from fitapp.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _migrations_dir() -> str:
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")

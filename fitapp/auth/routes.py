@@ -1,0 +1,6 @@
+from fitapp.auth import bp
+
+
+@bp.route("/login")
+def login():
+    return "login"

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("cases", __name__)
+
+from fitapp.cases import routes  # noqa: E402,F401

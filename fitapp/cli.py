@@ -1,0 +1,88 @@
+"""Flask commands (interchange.md "Commands"). Thin: parse options, call a service, report."""
+import sys
+from datetime import date
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+
+@click.command("import-ratings")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--create-missing", is_flag=True, help="Create units, staff and intervention codes named in the file.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report what would be created; write nothing.")
+@with_appcontext
+def import_ratings_command(file: str, create_missing: bool, dry_run: bool) -> None:
+    """Import a ratings file: all or nothing."""
+    from fitapp.interchange.importer import ImportFailed, import_ratings_file
+
+    try:
+        result = import_ratings_file(file, create_missing=create_missing, dry_run=dry_run)
+    except ImportFailed as failure:
+        for error in failure.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"{len(failure.errors)} error(s): nothing was imported.", err=True)
+        sys.exit(1)
+    click.echo(result.summary())
+
+
+@click.command("export-outcomes")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--include-open", is_flag=True, help="Also export series of open episodes.")
+@click.option("--unit", "units", multiple=True, help="Unit code (repeatable); all units when none is given.")
+@with_appcontext
+def export_outcomes_command(out: str, include_open: bool, units: tuple[str, ...]) -> None:
+    """Write the person-episode outcome file, one row per series."""
+    from fitapp.interchange.exporter import ExportFailed, write_outcomes
+
+    try:
+        count = write_outcomes(out, include_open=include_open, unit_codes=list(units))
+    except ExportFailed as failure:
+        click.echo(str(failure), err=True)
+        sys.exit(1)
+    click.echo(f"{count} series written to {out}")
+
+
+@click.command("demo")
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing (but print the logins) when the database has data.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Pretend today is this date (default: today).")
+@with_appcontext
+def demo_command(seed: int, if_empty: bool, today) -> None:
+    """Fill an empty database with realistic synthetic data and demo logins."""
+    from fitapp.demo.generator import DemoRefused, demo_logins, fill_demo
+
+    try:
+        result = fill_demo(seed=seed, today=today.date() if today else date.today(), if_empty=if_empty)
+    except DemoRefused as refusal:
+        click.echo(str(refusal), err=True)
+        sys.exit(1)
+    click.echo(result.summary())
+    click.echo("")
+    click.echo("Demo logins (password for all: see below):")
+    for login in demo_logins():
+        click.echo(f"  {login.username:<14} {login.password:<20} {login.description}")
+
+
+@click.command("create-staff")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["therapist", "unit_head", "quality", "admin"]))
+@click.option("--unit", "units", multiple=True, help="Unit code the account belongs to (repeatable).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create_staff_command(username: str, role: str, units: tuple[str, ...], password: str) -> None:
+    """Create a staff account with a password."""
+    from fitapp.staff_service import StaffError, create_staff
+
+    try:
+        create_staff(username, role=role, unit_codes=list(units), password=password)
+    except StaffError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(f"Created {role} account {username}")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (import_ratings_command, export_outcomes_command, demo_command, create_staff_command):
+        app.cli.add_command(command)

@@ -1,0 +1,65 @@
+"""Staff accounts, roles and dated unit memberships."""
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fitapp.extensions import db
+from fitapp.models._types import created_at_column
+
+ROLES = ("therapist", "unit_head", "quality", "admin")
+ROLE_LABELS_SV = {
+    "therapist": "behandlare",
+    "unit_head": "enhetschef",
+    "quality": "kvalitetsgrupp",
+    "admin": "administratör",
+}
+
+
+class Staff(UserMixin, db.Model):
+    __tablename__ = "staff"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    # NULL means the account cannot log in until a password is set (imported staff).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+    memberships: Mapped[list["UnitMembership"]] = relationship(
+        back_populates="staff", order_by="UnitMembership.valid_from"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot log in
+        return self.is_enabled and self.password_hash is not None
+
+    def unit_ids_on(self, day: date) -> set[int]:
+        return {m.unit_id for m in self.memberships if m.covers(day)}
+
+
+class UnitMembership(db.Model):
+    """A staff member belongs to a unit from one date to another; history is kept."""
+
+    __tablename__ = "unit_membership"
+    __table_args__ = (CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="dates"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    staff: Mapped[Staff] = relationship(back_populates="memberships")
+    unit: Mapped["Unit"] = relationship()
+
+    def covers(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+def staff_by_username(username: str) -> Staff | None:
+    return db.session.scalar(select(Staff).where(Staff.username == username))

@@ -1,0 +1,117 @@
+"""Shared fixtures: an app per test on SQLite and on a throwaway PostgreSQL server.
+
+The schema is built once per backend by running the migrations (the same path
+production uses); each test then starts from empty tables.
+"""
+import os
+import tempfile
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from fitapp.reference_data import seed_reference_data
+from tests.pg_server import ThrowawayPostgres
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgresql_url():
+    """FITAPP_TEST_PG_URL points at an existing empty database; otherwise start one."""
+    given = os.environ.get("FITAPP_TEST_PG_URL")
+    if given:
+        yield given
+        return
+    server = ThrowawayPostgres()
+    server.start()
+    try:
+        yield server.create_database("fitapp_test")
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url():
+    directory = tempfile.mkdtemp(prefix="fitapp-sqlite-")
+    yield "sqlite:///" + os.path.join(directory, "test.sqlite")
+
+
+def _upgrade(url: str) -> None:
+    from flask_migrate import upgrade
+
+    from fitapp import create_app
+
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        from fitapp.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_urls(request):
+    """Backend name -> URL of a database upgraded to the newest migration (lazily)."""
+    urls: dict[str, str] = {}
+
+    def get(backend: str) -> str:
+        if backend not in urls:
+            url = request.getfixturevalue(f"{backend}_url")
+            _upgrade(url)
+            urls[backend] = url
+        return urls[backend]
+
+    return get
+
+
+def _empty_all_tables(url: str) -> None:
+    from fitapp.extensions import db
+
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+        # Every installation starts with the catalogue and norm sets: so does every test.
+        seed_reference_data(conn)
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app(backend, migrated_urls, tmp_path):
+    from fitapp import create_app
+    from fitapp.extensions import db
+
+    url = migrated_urls(backend)
+    app = create_app({
+        "ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "localhost",
+    })
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    _empty_all_tables(url)
+
+
+@pytest.fixture
+def db_session(app):
+    from fitapp.extensions import db
+
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
