@@ -26,12 +26,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from fitapp.auth import bp as auth_bp
     from fitapp.auth.loader import init_login
     from fitapp.cases import bp as cases_bp
+    from fitapp.errors import bp as errors_bp
     from fitapp.security import init_security
 
     init_login(app)
     init_security(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(errors_bp)
 
     from fitapp.cli import register_commands
 

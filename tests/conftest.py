@@ -7,6 +7,7 @@ import os
 import tempfile
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from fitapp.reference_data import seed_reference_data
@@ -112,6 +113,20 @@ def db_session(app):
     return db.session
 
 
+class IsolatedClient(FlaskClient):
+    """Runs every request in an app context of its own.
+
+    The ``app`` fixture keeps one context open for the whole test; a request
+    inside it would reuse ``g`` (Flask-Login's cached user) and the database
+    session from the previous request, unlike in production.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()

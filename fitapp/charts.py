@@ -1,0 +1,147 @@
+"""Geometry of the outcome chart: totals per session against the cutoff.
+
+Pure (no Flask): the Jinja macro in templates/cases/_chart.html only draws
+what this module computes, so the coordinates are unit-tested here.
+
+x is the session number, drawn as bands of equal width (session k sits in the
+middle of band k, so no point lies on the y axis); y is the total, 0 at the
+bottom of the plot and 40 at the top.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from fitapp.scoring.instruments import TOTAL_MAX, TOTAL_MIN
+
+# Show at least this many sessions so a short series is not stretched across the chart.
+MIN_SESSIONS_SHOWN = 5
+# Up to this many sessions every session gets a tick; beyond it, session 1 and every fifth.
+ALL_TICKS_UP_TO = 12
+Y_TICK_STEP = Decimal(10)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Size of the drawing and the margins around the plot area, in SVG user units."""
+
+    width: int = 560
+    height: int = 260
+    left: int = 48
+    right: int = 16
+    top: int = 16
+    bottom: int = 44
+
+    @property
+    def plot_left(self) -> int:
+        return self.left
+
+    @property
+    def plot_right(self) -> int:
+        return self.width - self.right
+
+    @property
+    def plot_top(self) -> int:
+        return self.top
+
+    @property
+    def plot_bottom(self) -> int:
+        return self.height - self.bottom
+
+    @property
+    def plot_width(self) -> int:
+        return self.plot_right - self.plot_left
+
+    @property
+    def plot_height(self) -> int:
+        return self.plot_bottom - self.plot_top
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    session_no: int
+    total: Decimal
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Tick:
+    value: int | Decimal
+    position: float
+
+
+@dataclass(frozen=True)
+class OutcomeChart:
+    frame: Frame
+    sessions_shown: int
+    points: tuple[ChartPoint, ...]
+    x_ticks: tuple[Tick, ...]
+    y_ticks: tuple[Tick, ...]
+    cutoff: Decimal | None
+    cutoff_y: float | None
+
+    @property
+    def polyline(self) -> str:
+        """The ``points`` attribute of an SVG polyline through all points."""
+        return " ".join(f"{_fmt(p.x)},{_fmt(p.y)}" for p in self.points)
+
+
+def outcome_chart(points: Sequence[tuple[int, Decimal]], cutoff: Decimal | None,
+                  frame: Frame = Frame()) -> OutcomeChart:
+    """Chart geometry for (session number, total) pairs, in series order, and an optional cutoff."""
+    if not points:
+        raise ValueError("a chart needs at least one point")
+    for session_no, total in points:
+        _check(session_no, total)
+    shown = max(MIN_SESSIONS_SHOWN, max(no for no, _ in points))
+    chart_points = tuple(
+        ChartPoint(no, total, session_x(no, shown, frame), total_y(total, frame)) for no, total in points
+    )
+    return OutcomeChart(
+        frame=frame,
+        sessions_shown=shown,
+        points=chart_points,
+        x_ticks=tuple(Tick(no, session_x(no, shown, frame)) for no in session_ticks(shown)),
+        y_ticks=tuple(Tick(value, total_y(value, frame)) for value in total_ticks()),
+        cutoff=cutoff,
+        cutoff_y=None if cutoff is None else total_y(cutoff, frame),
+    )
+
+
+def session_x(session_no: int, sessions_shown: int, frame: Frame) -> float:
+    """Middle of band ``session_no`` of ``sessions_shown`` equal bands across the plot."""
+    band = frame.plot_width / sessions_shown
+    return _round(frame.plot_left + (session_no - 0.5) * band)
+
+
+def total_y(total: Decimal, frame: Frame) -> float:
+    share = float((Decimal(total) - TOTAL_MIN) / (TOTAL_MAX - TOTAL_MIN))
+    return _round(frame.plot_bottom - share * frame.plot_height)
+
+
+def session_ticks(sessions_shown: int) -> list[int]:
+    if sessions_shown <= ALL_TICKS_UP_TO:
+        return list(range(1, sessions_shown + 1))
+    return [1] + list(range(5, sessions_shown + 1, 5))
+
+
+def total_ticks() -> list[Decimal]:
+    steps = int((TOTAL_MAX - TOTAL_MIN) / Y_TICK_STEP)
+    return [TOTAL_MIN + Y_TICK_STEP * i for i in range(steps + 1)]
+
+
+def _check(session_no: int, total: Decimal) -> None:
+    if session_no < 1:
+        raise ValueError(f"session numbers start at 1, got {session_no}")
+    if not TOTAL_MIN <= Decimal(total) <= TOTAL_MAX:
+        raise ValueError(f"total {total} is outside {TOTAL_MIN}–{TOTAL_MAX}")
+
+
+def _round(value: float) -> float:
+    return round(value, 2)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"

@@ -1,0 +1,138 @@
+"""The first screen end to end in headless Chromium: log in, caseload, case page.
+
+The app runs in a werkzeug server thread against a migrated temporary SQLite
+database, with CSRF protection on as in production. Screenshots are written to
+test-artifacts/screenshots/ for a human to look at.
+"""
+import os
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests import factories
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def build_family_case() -> int:
+    """A small unit with one therapist, a family case and two more open cases."""
+    unit = factories.unit(factories.district("D1", "Förvaltning Norr"), "FAM", "Familjeenheten Norr")
+    therapist = factories.staff("anna", "therapist", [unit])
+    episode = factories.episode(unit, therapist, ref="FAM-2025-014", intervention_code="FFT",
+                                start_date=date(2025, 1, 13))
+    child = factories.participant(episode, "index", birth_year=2015, gender="female", ref="P-4711")
+    sibling = factories.participant(episode, "index", birth_year=2010, gender="male", ref="P-4712")
+    mother = factories.participant(episode, "parent", birth_year=1984, gender="female", ref="P-4713")
+    factories.series(episode, child, "CORS", ["25.0", "27.5", "29.0", "31.5"])
+    factories.series(episode, child, "CSRS", ["34.5", "36.0", "37.5", "38.0"])
+    factories.series(episode, sibling, "ORS", ["20.0", "23.5", "28.0"])
+    factories.series(episode, sibling, "SRS", ["33.0", "35.5", "36.5"])
+    factories.series(episode, mother, "ORS", ["22.0", "21.0", "23.0", "22.5"])
+    factories.series(episode, child, "ORS", ["18.0", "19.5", "21.0", "24.5"], rater=mother)
+    for ref, start in (("FAM-2025-021", date(2025, 3, 3)), ("FAM-2025-030", date(2025, 4, 22))):
+        other = factories.episode(unit, therapist, ref=ref, intervention_code="FAMBEH", start_date=start)
+        young = factories.participant(other, "index", birth_year=2009)
+        factories.participant(other, "parent", birth_year=1979)
+        factories.series(other, young, "ORS", ["19.0", "22.0"])
+    factories.commit()
+    return episode.id
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    from flask_migrate import upgrade
+
+    from fitapp import create_app
+    from fitapp.extensions import db
+
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite'}"})
+    with app.app_context():
+        upgrade()
+        episode_id = build_family_case()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", episode_id
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def page():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/apt-install does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_log_in_see_the_caseload_and_open_a_case(live_server, page):
+    from playwright.sync_api import expect
+
+    base_url, episode_id = live_server
+
+    page.goto(base_url + "/")
+    expect(page).to_have_url(base_url + "/login?next=%2F")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Logga in")
+    page.get_by_label("Användarnamn").fill("anna")
+    page.get_by_label("Lösenord").fill("not the password")
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.get_by_role("alert")).to_have_text("Fel användarnamn eller lösenord")
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    screenshot(page, "login")
+    page.get_by_role("button", name="Logga in").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mina ärenden")
+    expect(page.locator("header")).to_contain_text("anna")
+    expect(page.locator("header")).to_contain_text("behandlare")
+    rows = page.locator("main table tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_contain_text("FAM-2025-030")
+    screenshot(page, "caseload")
+
+    page.get_by_role("link", name="FAM-2025-014").click()
+    expect(page).to_have_url(f"{base_url}/cases/{episode_id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ärende FAM-2025-014")
+    child = page.locator("section.participant").first
+    expect(child.get_by_role("heading", level=2)).to_contain_text("P-4711")
+    expect(child.locator("p.category").first).to_have_text("Kategori hittills: förbättrad")
+    expect(child.get_by_role("img", name="CORS, självskattning")).to_be_visible()
+    expect(child.locator("svg .chart__cutoff-label").first).to_have_text("Gränsvärde 32,0")
+    sibling = page.locator("section.participant").nth(1)
+    expect(sibling.locator("p.category").first).to_have_text("Kategori hittills: återhämtad")
+    screenshot(page, "episode")
+
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Case FAM-2025-014")
+    expect(child.locator("p.category").first).to_have_text("Category so far: improved")
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")

@@ -1,0 +1,81 @@
+"""Geometry of the outcome chart (fitapp/charts.py): coordinates checked by hand.
+
+Default frame: plot area x 48–544 (width 496), y 16–216 (height 200).
+At least five sessions are shown, so a band is 496 / 5 = 99.2 wide.
+"""
+from decimal import Decimal
+
+import pytest
+
+from fitapp.charts import Frame, outcome_chart, session_ticks, session_x, total_y
+
+D = Decimal
+
+
+def test_points_sit_in_the_middle_of_their_session_band_and_scale_0_to_40():
+    chart = outcome_chart([(1, D("25.0")), (2, D("31.5"))], D("32.0"))
+    assert chart.sessions_shown == 5
+    assert [(p.x, p.y) for p in chart.points] == [(97.6, 91.0), (196.8, 58.5)]
+    assert chart.polyline == "97.6,91 196.8,58.5"
+
+
+def test_cutoff_line_is_at_its_total():
+    assert outcome_chart([(1, D("20.0"))], D("28.0")).cutoff_y == 216 - 28 * 5
+    assert outcome_chart([(1, D("20.0"))], D("25.0")).cutoff_y == 91.0
+
+
+def test_no_cutoff_means_no_line():
+    chart = outcome_chart([(1, D("20.0"))], None)
+    assert chart.cutoff is None and chart.cutoff_y is None
+
+
+def test_axes_have_ticks_every_ten_points_and_every_session():
+    chart = outcome_chart([(1, D("0.0")), (3, D("40.0"))], D("32.0"))
+    assert [(int(t.value), t.position) for t in chart.y_ticks] == [
+        (0, 216.0), (10, 166.0), (20, 116.0), (30, 66.0), (40, 16.0)
+    ]
+    assert [t.value for t in chart.x_ticks] == [1, 2, 3, 4, 5]
+    assert chart.x_ticks[-1].position == 494.4
+    assert (chart.points[0].y, chart.points[1].y) == (216.0, 16.0)
+
+
+def test_long_series_widen_the_axis_and_thin_the_ticks():
+    points = [(n, D("20.0")) for n in range(1, 15)]
+    chart = outcome_chart(points, D("28.0"))
+    assert chart.sessions_shown == 14
+    assert [t.value for t in chart.x_ticks] == [1, 5, 10]
+    assert chart.points[-1].x == round(48 + 13.5 * 496 / 14, 2)
+    assert session_ticks(12) == list(range(1, 13))
+
+
+def test_a_gap_in_session_numbers_keeps_its_place():
+    chart = outcome_chart([(1, D("20.0")), (4, D("22.0"))], None)
+    assert [p.x for p in chart.points] == [97.6, 395.2]
+
+
+def test_coordinates_follow_the_frame():
+    frame = Frame(width=100, height=100, left=0, right=0, top=0, bottom=0)
+    assert session_x(1, 5, frame) == 10.0
+    assert session_x(5, 5, frame) == 90.0
+    assert total_y(D("20.0"), frame) == 50.0
+    assert total_y(D("40.0"), frame) == 0.0
+
+
+@pytest.mark.parametrize("points", [[], [(0, D("20.0"))], [(1, D("40.1"))], [(1, D("-0.1"))]])
+def test_impossible_input_is_refused(points):
+    with pytest.raises(ValueError):
+        outcome_chart(points, D("28.0"))
+
+
+def test_chart_geometry_imports_no_web_or_database_code():
+    import ast
+    from pathlib import Path
+
+    import fitapp.charts
+
+    tree = ast.parse(Path(fitapp.charts.__file__).read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    roots = {name.split(".")[0] for name in imported}
+    assert roots.isdisjoint({"flask", "flask_babel", "flask_login", "sqlalchemy", "jinja2", "werkzeug"})
+    assert "fitapp.scoring.instruments" in imported
