@@ -3,6 +3,10 @@
 Pure (no Flask): the Jinja macro in templates/cases/_chart.html only draws
 what this module computes, so the coordinates are unit-tested here.
 
+The reliable-change band is intake ± RC (metrics.md §2, §4): a later total
+outside it is a reliable change. An alliance chart draws its totals against
+the 36.0 line of metrics.md §8 instead of a cutoff.
+
 x is the session number, drawn as bands of equal width (session k sits in the
 middle of band k, so no point lies on the y axis); y is the total, 0 at the
 bottom of the plot and 40 at the top.
@@ -13,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from fitapp.scoring.alerts import ALLIANCE_LOW
 from fitapp.scoring.instruments import TOTAL_MAX, TOTAL_MIN
 
 # Show at least this many sessions so a short series is not stretched across the chart.
@@ -81,6 +86,17 @@ class OutcomeChart:
     y_ticks: tuple[Tick, ...]
     cutoff: Decimal | None
     cutoff_y: float | None
+    # Reliable-change band around the intake: totals and y of its top and bottom edge.
+    band_high: Decimal | None = None
+    band_low: Decimal | None = None
+    band_top_y: float | None = None
+    band_bottom_y: float | None = None
+    # "outcome": the line is the clinical cutoff; "alliance": the 36.0 line.
+    kind: str = "outcome"
+
+    @property
+    def band_height(self) -> float | None:
+        return None if self.band_top_y is None else _round(self.band_bottom_y - self.band_top_y)
 
     @property
     def polyline(self) -> str:
@@ -89,8 +105,11 @@ class OutcomeChart:
 
 
 def outcome_chart(points: Sequence[tuple[int, Decimal]], cutoff: Decimal | None,
-                  frame: Frame = Frame()) -> OutcomeChart:
-    """Chart geometry for (session number, total) pairs, in series order, and an optional cutoff."""
+                  frame: Frame = Frame(), rc: Decimal | None = None, kind: str = "outcome") -> OutcomeChart:
+    """Chart geometry for (session number, total) pairs, in series order, and an optional cutoff.
+
+    With ``rc`` the chart also has the band intake ± RC, clipped to the scale.
+    """
     if not points:
         raise ValueError("a chart needs at least one point")
     for session_no, total in points:
@@ -107,7 +126,23 @@ def outcome_chart(points: Sequence[tuple[int, Decimal]], cutoff: Decimal | None,
         y_ticks=tuple(Tick(value, total_y(value, frame)) for value in total_ticks()),
         cutoff=cutoff,
         cutoff_y=None if cutoff is None else total_y(cutoff, frame),
+        kind=kind,
+        **_band(points[0][1], rc, frame),
     )
+
+
+def alliance_chart(points: Sequence[tuple[int, Decimal]], frame: Frame = Frame()) -> OutcomeChart:
+    """Alliance totals per session against the 36.0 line (metrics.md §8)."""
+    return outcome_chart(points, ALLIANCE_LOW, frame, kind="alliance")
+
+
+def _band(intake: Decimal, rc: Decimal | None, frame: Frame) -> dict:
+    if rc is None:
+        return {}
+    high = min(Decimal(intake) + rc, TOTAL_MAX)
+    low = max(Decimal(intake) - rc, TOTAL_MIN)
+    return {"band_high": high, "band_low": low,
+            "band_top_y": total_y(high, frame), "band_bottom_y": total_y(low, frame)}
 
 
 def session_x(session_no: int, sessions_shown: int, frame: Frame) -> float:

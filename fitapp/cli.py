@@ -83,6 +83,45 @@ def create_staff_command(username: str, role: str, units: tuple[str, ...], passw
     click.echo(f"Created {role} account {username}")
 
 
+@click.command("report")
+@click.option("--year", required=True, type=int)
+@click.option("--tertial", "tertial_no", required=True, type=click.IntRange(1, 3))
+@click.option("--ytd", is_flag=True, help="Year to date through the tertial.")
+@click.option("--unit", "units", multiple=True, help="Unit code (repeatable); all units when none is given.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Date used for not_rereferred_12m (default: today).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def report_command(year: int, tertial_no: int, ytd: bool, units: tuple[str, ...], as_of, out: str) -> None:
+    """Write the aggregate report file for each unit given and for all of them together (ALL)."""
+    from fitapp.reports.export import export_report
+    from fitapp.reports.services import ReportError
+
+    try:
+        count = export_report(out, year=year, tertial=tertial_no, ytd=ytd, unit_codes=list(units),
+                              as_of=as_of.date() if as_of else date.today())
+    except ReportError as failure:
+        click.echo(str(failure), err=True)
+        sys.exit(1)
+    click.echo(f"{count} cells written to {out}")
+
+
+@click.command("refresh-series")
+@with_appcontext
+def refresh_series_command() -> None:
+    """Recompute the stored series summaries of every episode (after changing the norm set)."""
+    from fitapp.norms_service import NoActiveNormSet
+    from fitapp.reports.series_store import refresh_series
+
+    try:
+        result = refresh_series()
+    except NoActiveNormSet as failure:
+        click.echo(str(failure), err=True)
+        sys.exit(1)
+    click.echo(f"{result.series} series of {result.episodes} episodes refreshed")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (import_ratings_command, export_outcomes_command, demo_command, create_staff_command):
+    for command in (import_ratings_command, export_outcomes_command, demo_command, create_staff_command,
+                    report_command, refresh_series_command):
         app.cli.add_command(command)

@@ -48,5 +48,10 @@ def init_app(app: Flask) -> None:
         participant_role_labels=labels.PARTICIPANT_ROLE_LABELS,
         gender_labels=labels.GENDER_GROUP_LABELS,
         category_labels=labels.CATEGORY_LABELS,
+        no_rating_reason_labels=labels.NO_RATING_REASON_LABELS,
+        end_reason_labels=labels.END_REASON_LABELS,
+        correction_reason_labels=labels.CORRECTION_REASON_LABELS,
+        person_gender_labels=labels.GENDER_LABELS,
+        alert_labels=labels.ALERT_LABELS,
         language_names=LANGUAGE_NAMES,
     )

@@ -38,3 +38,48 @@ CATEGORY_LABELS = {
     "deteriorated": _l("deteriorated"),
     "unchanged": _l("unchanged"),
 }
+
+# fitapp.models.cases.NO_RATING_REASONS: why a person present (or the child, for the case) did not rate.
+NO_RATING_REASON_LABELS = {
+    "declined": _l("did not want to rate"),
+    "too_young": _l("too young"),
+    "language": _l("language difficulties"),
+    "capacity": _l("could not (health or capacity)"),
+    "not_present": _l("not there when the scales were filled in"),
+    "other": _l("another reason"),
+}
+
+# fitapp.models.cases.END_REASONS; Swedish wording from domain.md ("avslut").
+END_REASON_LABELS = {
+    "planned": _l("as planned"),
+    "client_dropout": _l("ended by the family"),
+    "moved": _l("moved"),
+    "other": _l("other ending"),
+}
+
+# fitapp.models.cases.CORRECTION_REASONS.
+CORRECTION_REASON_LABELS = {
+    "typing_error": _l("typing error"),
+    "wrong_person": _l("entered for the wrong person"),
+    "wrong_session": _l("entered in the wrong session"),
+    "wrong_date": _l("wrong date"),
+    "duplicate": _l("entered twice"),
+    "other": _l("another reason"),
+}
+
+# Self-identified gender as recorded on a person (fitapp.models.cases.GENDERS), plus "not recorded".
+GENDER_LABELS = {
+    "female": _l("female"),
+    "male": _l("male"),
+    "other": _l("other gender"),
+    "not_recorded": _l("gender not recorded"),
+}
+
+# fitapp.scoring.alerts.ALERT_KINDS (metrics.md §8).
+ALERT_LABELS = {
+    "deterioration": _l("deterioration"),
+    "alliance_low": _l("alliance below 36"),
+    "alliance_drop": _l("alliance dropped"),
+    "no_progress": _l("no progress"),
+    "below_expected": _l("below expected"),
+}

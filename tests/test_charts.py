@@ -79,3 +79,17 @@ def test_chart_geometry_imports_no_web_or_database_code():
     roots = {name.split(".")[0] for name in imported}
     assert roots.isdisjoint({"flask", "flask_babel", "flask_login", "sqlalchemy", "jinja2", "werkzeug"})
     assert "fitapp.scoring.instruments" in imported
+
+
+def test_the_reliable_change_band_is_centred_on_the_intake_and_clipped_to_the_scale():
+    from fitapp.charts import alliance_chart
+
+    chart = outcome_chart([(1, Decimal("20.0")), (2, Decimal("26.0"))], Decimal("28.0"), rc=Decimal("5.0"))
+    assert (chart.band_low, chart.band_high) == (Decimal("15.0"), Decimal("25.0"))
+    assert (chart.band_top_y, chart.band_bottom_y) == (total_y(Decimal(25), Frame()), total_y(Decimal(15), Frame()))
+    assert chart.band_height == 50
+    high = outcome_chart([(1, Decimal("37.0"))], Decimal("28.0"), rc=Decimal("6.0"))
+    assert (high.band_low, high.band_high) == (Decimal("31.0"), Decimal("40.0"))
+    assert outcome_chart([(1, Decimal("20.0"))], None).band_high is None
+    alliance = alliance_chart([(1, Decimal("35.0"))])
+    assert (alliance.kind, alliance.cutoff, alliance.band_high) == ("alliance", Decimal("36.0"), None)

@@ -1,12 +1,48 @@
-"""Caseload and episode page: load (with permission check) -> service -> render."""
+"""Case views: load (with permission check) -> validate -> service -> render or redirect.
+
+Every view of one episode loads it through ``load_episode_for_view`` (403 for
+roles without case access, 404 for an episode the user may not see). State
+changes are POST only (CSRF checked by CSRFProtect) and audited by the
+services. Pages with person-level data are never cached.
+"""
 from datetime import date
 
-from flask import make_response, render_template
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from fitapp.cases import bp
+from fitapp.cases import bp, changes, forms
 from fitapp.cases.access import has_case_access, load_episode_for_view
-from fitapp.cases.services import caseload_for, episode_view, record_episode_view
+from fitapp.cases.services import caseload_for, episode_view, participants_of, record_episode_view
+from fitapp.i18n import format_score
+from fitapp.models.cases import CORRECTION_REASONS, END_REASONS, GENDERS, NO_RATING_REASONS, PARTICIPANT_ROLES
+from fitapp.scoring import ALLIANCE_INSTRUMENTS, OUTCOME_INSTRUMENTS
+
+
+def _private(html: str, status: int = 200):
+    response = make_response(html, status)
+    # Person-level data: never kept in a browser or proxy cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _form_page(template: str, episode, errors=None, **context):
+    """A form page about an episode: audited as a read on GET, re-rendered with 422 on bad input."""
+    if request.method == "GET":
+        record_episode_view(episode)
+    status = 422 if errors else 200
+    return _private(render_template(template, episode=episode, errors=errors or {}, **context), status)
+
+
+def _to_case(episode_id: int):
+    return redirect(url_for("cases.episode", episode_id=episode_id))
+
+
+def _refuse_if_closed(episode):
+    if not episode.is_open:
+        flash(_("The case is closed: nothing can be added to it."), "error")
+        return _to_case(episode.id)
+    return None
 
 
 @bp.route("/")
@@ -14,7 +50,7 @@ from fitapp.cases.services import caseload_for, episode_view, record_episode_vie
 def caseload():
     if not has_case_access(current_user):
         return render_template("cases/no_caseload.html")
-    return render_template("cases/caseload.html", caseload=caseload_for(current_user, date.today()))
+    return _private(render_template("cases/caseload.html", caseload=caseload_for(current_user, date.today())))
 
 
 @bp.route("/cases/<int:episode_id>")
@@ -23,7 +59,220 @@ def episode(episode_id: int):
     episode = load_episode_for_view(current_user, episode_id)
     view = episode_view(episode)
     record_episode_view(episode)
-    response = make_response(render_template("cases/episode.html", episode=view))
-    # Person-level data: never kept in a browser or proxy cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _private(render_template("cases/episode.html", episode=view,
+                                    may_reassign=current_user.role == "unit_head"))
+
+
+# ---------------------------------------------------------------- open a case
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+def open_case():
+    if current_user.role != "therapist":
+        abort(403)  # cases are opened by the therapist who will hold them
+    today = date.today()
+    units = changes.units_of(current_user, today)
+    if not units:
+        return render_template("cases/no_unit.html")
+    interventions = changes.active_interventions()
+    errors, values = {}, {"start_date": today.isoformat()}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        data, errors = forms.parse_open_case(request.form, {i.id for i in interventions}, [u.id for u in units], today)
+        if data is not None:
+            try:
+                episode = changes.open_episode(current_user, data)
+            except changes.ExistingPersonNotFound as missing:
+                errors = forms.Errors()
+                errors.add(f"member-{missing.row}-existing_ref", _(
+                    "Family member %(row)s: there is no person with this reference in your district.",
+                    row=missing.row))
+            else:
+                flash(_("Case %(ref)s opened.", ref=episode.ref), "success")
+                return _to_case(episode.id)
+        _forget_identity_numbers(values)
+    return _private(render_template(
+        "cases/open.html", units=units, interventions=interventions, values=values, errors=errors,
+        rows=range(1, forms.MEMBER_ROWS + 1), roles=PARTICIPANT_ROLES, genders=GENDERS + (forms.GENDER_NOT_RECORDED,),
+    ), 422 if errors else 200)
+
+
+def _forget_identity_numbers(values: dict) -> None:
+    # Something that looks like an identity number is never echoed back to the page.
+    from fitapp.identity_numbers import looks_like_identity_number
+
+    for name in [n for n in values if n.endswith("-existing_ref")]:
+        if looks_like_identity_number(values[name]):
+            values[name] = ""
+
+
+# ---------------------------------------------------------------- log a session
+
+
+@bp.route("/cases/<int:episode_id>/sessions/new", methods=["GET", "POST"])
+@login_required
+def new_session(episode_id: int):
+    episode = load_episode_for_view(current_user, episode_id)
+    refused = _refuse_if_closed(episode)
+    if refused:
+        return refused
+    today = date.today()
+    people = [forms.FormPerson(p.id, p.person.ref, p.role, p.person.birth_year) for p in participants_of(episode.id)]
+    errors, values = {}, forms.session_defaults(people, today)
+    if request.method == "POST":
+        values = request.form.to_dict()
+        data, errors = forms.parse_session(request.form, people, episode.start_date, today)
+        if data is not None:
+            episode_id = episode.id
+            number = changes.log_session(episode, data)
+            changes.refresh_derived(episode_id)
+            flash(_("Session %(number)s saved.", number=number), "success")
+            return _to_case(episode_id)
+    return _form_page("cases/session_form.html", episode, errors, people=people, values=values,
+                      totals=forms.live_totals(values, people), outcome_instruments=OUTCOME_INSTRUMENTS,
+                      alliance_instruments=ALLIANCE_INSTRUMENTS, reasons=NO_RATING_REASONS,
+                      collateral_rows=range(1, forms.COLLATERAL_ROWS + 1),
+                      collateral_open=any(k.startswith("collateral-") for k in errors)
+                      or any(v for k, v in values.items() if k.startswith("collateral-") and k[-1].isdigit()))
+
+
+# ---------------------------------------------------------------- corrections and soft delete
+
+
+def _rating_or_404(episode, rating_id: int):
+    rating = changes.live_rating_of(episode, rating_id)
+    if rating is None:
+        abort(404)
+    return rating
+
+
+def _session_or_404(episode, session_id: int):
+    session = changes.live_session_of(episode, session_id)
+    if session is None:
+        abort(404)
+    return session
+
+
+def _rating_label(rating) -> str:
+    subject = rating.subject
+    return f"{subject.person.ref} {rating.instrument}"
+
+
+@bp.route("/cases/<int:episode_id>/ratings/<int:rating_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct_rating(episode_id: int, rating_id: int):
+    episode = load_episode_for_view(current_user, episode_id)
+    rating = _rating_or_404(episode, rating_id)
+    label = _rating_label(rating)
+    errors = {}
+    values = {f"item-{n}": format_score(item) for n, item in zip(forms.ITEMS, rating.items)}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        change, errors = forms.parse_rating_correction(request.form, label, rating.items)
+        if change is not None:
+            changes.correct_rating(episode, rating, change)
+            changes.refresh_derived(episode.id)
+            flash(_("The rating was corrected; the old values are kept."), "success")
+            return _to_case(episode.id)
+    return _form_page("cases/correct_rating.html", episode, errors, rating=rating, label=label, values=values,
+                      reasons=CORRECTION_REASONS)
+
+
+@bp.route("/cases/<int:episode_id>/ratings/<int:rating_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_rating(episode_id: int, rating_id: int):
+    episode = load_episode_for_view(current_user, episode_id)
+    rating = _rating_or_404(episode, rating_id)
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        reason, errors = forms.parse_deletion(request.form)
+        if not errors:
+            changes.delete_rating(episode, rating, reason)
+            changes.refresh_derived(episode.id)
+            flash(_("The rating was deleted."), "success")
+            return _to_case(episode.id)
+    return _form_page("cases/delete.html", episode, errors, values=values, reasons=CORRECTION_REASONS,
+                      what=_("Delete the rating %(label)s from session %(number)s",
+                             label=_rating_label(rating), number=rating.session.number))
+
+
+@bp.route("/cases/<int:episode_id>/sessions/<int:session_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct_session(episode_id: int, session_id: int):
+    episode = load_episode_for_view(current_user, episode_id)
+    session = _session_or_404(episode, session_id)
+    errors, values = {}, {"date": session.date.isoformat()}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        change, errors = forms.parse_session_correction(request.form, session.date, episode.start_date, date.today())
+        if change is not None:
+            changes.correct_session(episode, session, *change)
+            changes.refresh_derived(episode.id)
+            flash(_("The session date was corrected; the old date is kept."), "success")
+            return _to_case(episode.id)
+    return _form_page("cases/correct_session.html", episode, errors, session=session, values=values,
+                      reasons=CORRECTION_REASONS)
+
+
+@bp.route("/cases/<int:episode_id>/sessions/<int:session_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_session(episode_id: int, session_id: int):
+    episode = load_episode_for_view(current_user, episode_id)
+    session = _session_or_404(episode, session_id)
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        reason, errors = forms.parse_deletion(request.form)
+        if not errors:
+            changes.delete_session(episode, session, reason)
+            changes.refresh_derived(episode.id)
+            flash(_("Session %(number)s was deleted.", number=session.number), "success")
+            return _to_case(episode.id)
+    return _form_page("cases/delete.html", episode, errors, values=values, reasons=CORRECTION_REASONS,
+                      what=_("Delete session %(number)s (%(date)s) and all its ratings",
+                             number=session.number, date=session.date.isoformat()))
+
+
+# ---------------------------------------------------------------- close and reassign
+
+
+@bp.route("/cases/<int:episode_id>/close", methods=["GET", "POST"])
+@login_required
+def close_case(episode_id: int):
+    episode = load_episode_for_view(current_user, episode_id)
+    refused = _refuse_if_closed(episode)
+    if refused:
+        return refused
+    today = date.today()
+    last = changes.last_session_date(episode.id)
+    errors, values = {}, {"end_date": today.isoformat()}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        data, errors = forms.parse_close(request.form, episode.start_date, last, today)
+        if data is not None:
+            changes.close_episode(episode, data)
+            flash(_("Case %(ref)s closed.", ref=episode.ref), "success")
+            return _to_case(episode.id)
+    return _form_page("cases/close.html", episode, errors, view=episode_view(episode), values=values,
+                      end_reasons=END_REASONS, reasons=NO_RATING_REASONS)
+
+
+@bp.route("/cases/<int:episode_id>/reassign", methods=["GET", "POST"])
+@login_required
+def reassign(episode_id: int):
+    episode = load_episode_for_view(current_user, episode_id)
+    if current_user.role != "unit_head":
+        abort(403)  # only the unit head hands cases over
+    therapists = changes.unit_therapists(episode.unit_id, date.today())
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        chosen, errors = forms.parse_reassign(request.form, {t.id for t in therapists}, episode.therapist_id)
+        if chosen is not None:
+            changes.reassign_episode(episode, chosen)
+            flash(_("Case %(ref)s now belongs to %(name)s.", ref=episode.ref,
+                    name=next(t.username for t in therapists if t.id == chosen)), "success")
+            return redirect(url_for("cases.caseload"))
+    return _form_page("cases/reassign.html", episode, errors, therapists=therapists, values=values)

@@ -1,23 +1,87 @@
-"""Caseload and episode page: queries and view models (the views only render them)."""
+"""Caseload and episode page: queries and view models (the views only render them).
+
+Soft-deleted sessions and ratings are left out of every query here: counts,
+series, charts and alerts see only live rows.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from itertools import groupby
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from fitapp.audit import record
-from fitapp.charts import OutcomeChart, outcome_chart
+from fitapp.charts import OutcomeChart, alliance_chart, outcome_chart
 from fitapp.extensions import db
-from fitapp.models import Episode, Intervention, Participant, Rating, Session, Staff
+from fitapp.models import (
+    Attendance, Episode, Intervention, Participant, Person, Rating, RatingRevision, Session, Staff,
+)
 from fitapp.norms_service import active_norm_set
 from fitapp.scoring import (
-    ALL_INSTRUMENTS, RatingPoint, SeriesSummary, age_at, gender_group, is_alliance, is_outcome, summarise_series,
+    ALL_INSTRUMENTS, RatingPoint, SeriesSummary, age_at, episode_alerts, gender_group, is_alliance, is_outcome,
+    select_index_series, summarise_series,
 )
 from fitapp.scoring.norms import NormSet
+
+# Closed episodes stay on the caseload this long, so the therapist sees the summary after closing.
+RECENTLY_CLOSED_DAYS = 30
+
+# metrics.md §8 alert kinds, most urgent first; the caseload is sorted by the most urgent alert.
+ALERT_URGENCY = {"deterioration": 0, "alliance_low": 1, "alliance_drop": 1, "no_progress": 2, "below_expected": 3}
+NO_ALERT = len(ALERT_URGENCY)
+
+
+def live_session():
+    """Condition for sessions that are not soft-deleted."""
+    return Session.deleted_at.is_(None)
+
+
+def live_rating():
+    """Condition for ratings that are not soft-deleted and whose session is not either."""
+    return and_(Rating.deleted_at.is_(None), Session.deleted_at.is_(None))
+
+
+# ---------------------------------------------------------------- alerts (metrics.md §8)
+
+
+@dataclass(frozen=True)
+class CaseAlert:
+    """One §8 alert about one person's series, for the screen."""
+
+    kind: str
+    person_ref: str
+    instrument: str
+    rater_ref: str | None = None
+
+    @property
+    def urgency(self) -> int:
+        return ALERT_URGENCY[self.kind]
+
+
+@dataclass(frozen=True)
+class _SeriesRows:
+    subject_id: int
+    rater_id: int
+    instrument: str
+    subject_ref: str
+    birth_year: int | None
+    points: tuple[RatingPoint, ...]
+
+
+def _alerts(series: Iterable[_SeriesRows], refs: dict[int, str], norm_set: NormSet) -> tuple[CaseAlert, ...]:
+    found = []
+    for s in series:
+        summary = summarise_series(s.instrument, s.points, s.birth_year, norm_set)
+        rater_ref = None if s.rater_id == s.subject_id else refs.get(s.rater_id)
+        for alert in episode_alerts([(summary, s.points)]):
+            found.append(CaseAlert(alert.kind, s.subject_ref, s.instrument, rater_ref))
+    return tuple(sorted(found, key=lambda a: (a.urgency, a.person_ref, a.instrument)))
+
 
 # ---------------------------------------------------------------- caseload
 
@@ -32,44 +96,121 @@ class CaseloadRow:
     last_session: date | None
     participants: int
     therapist: str
+    end_date: date | None = None
+    alerts: tuple[CaseAlert, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.end_date is None
+
+    @property
+    def urgency(self) -> int:
+        return min((a.urgency for a in self.alerts), default=NO_ALERT)
 
 
 @dataclass(frozen=True)
 class Caseload:
-    """``scope`` is "own" (a therapist's episodes) or "unit" (a unit head's units)."""
+    """``scope`` is "own" (a therapist's episodes) or "unit" (a unit head's units).
+
+    ``rows`` are the open episodes, most urgent first; ``closed`` those closed
+    in the last RECENTLY_CLOSED_DAYS days, latest first.
+    """
 
     scope: str
     rows: list[CaseloadRow]
+    closed: list[CaseloadRow] = ()
 
 
 def caseload_for(user: Staff, today: date) -> Caseload:
-    """Open episodes the user is responsible for: one query for the rows (plus the memberships)."""
+    """Open and recently closed episodes the user is responsible for, with their alerts.
+
+    Two queries (plus the memberships for a unit head): the rows, and the live
+    ratings of the open ones for the alerts; nothing per row.
+    """
     if user.role == "therapist":
-        return Caseload("own", _open_episode_rows(Episode.therapist_id == user.id))
-    if user.role == "unit_head":
+        scope = Episode.therapist_id == user.id
+        kind = "own"
+    elif user.role == "unit_head":
         unit_ids = user.unit_ids_on(today)
-        return Caseload("unit", _open_episode_rows(Episode.unit_id.in_(unit_ids)) if unit_ids else [])
-    raise ValueError(f"role {user.role!r} has no caseload")
+        if not unit_ids:
+            return Caseload("unit", [], [])
+        scope = Episode.unit_id.in_(unit_ids)
+        kind = "unit"
+    else:
+        raise ValueError(f"role {user.role!r} has no caseload")
+    rows = _episode_rows(scope, today - timedelta(days=RECENTLY_CLOSED_DAYS))
+    open_rows = [r for r in rows if r.is_open]
+    alerts = _open_episode_alerts(scope) if open_rows else {}
+    open_rows = [_with_alerts(r, alerts.get(r.episode_id, ())) for r in open_rows]
+    open_rows.sort(key=_urgency_order)
+    closed = sorted((r for r in rows if not r.is_open), key=lambda r: (r.end_date, r.ref), reverse=True)
+    return Caseload(kind, open_rows, closed)
 
 
-def _open_episode_rows(scope) -> list[CaseloadRow]:
+def _with_alerts(row: CaseloadRow, alerts: tuple[CaseAlert, ...]) -> CaseloadRow:
+    return CaseloadRow(**{**row.__dict__, "alerts": alerts})
+
+
+def _urgency_order(row: CaseloadRow) -> tuple:
+    # Most urgent alert first; then the case that has waited longest since its last session
+    # (no session at all counts as longest), then the newest case.
+    return (row.urgency, row.last_session is not None, row.last_session or date.min,
+            -row.start_date.toordinal(), row.ref)
+
+
+def _episode_rows(scope, closed_since: date) -> list[CaseloadRow]:
     # Correlated subqueries: counted per listed episode only, in the same statement (no N+1).
-    session_count = _per_episode(func.count(Session.id), Session.episode_id)
-    last_session = _per_episode(func.max(Session.date), Session.episode_id)
+    session_count = _per_episode(func.count(Session.id), Session.episode_id, live_session())
+    last_session = _per_episode(func.max(Session.date), Session.episode_id, live_session())
     participant_count = _per_episode(func.count(Participant.id), Participant.episode_id)
     statement = (
         select(Episode.id, Episode.ref, Intervention.name, Episode.start_date,
-               session_count, last_session, participant_count, Staff.username)
+               session_count, last_session, participant_count, Staff.username, Episode.end_date)
         .join(Intervention, Episode.intervention_id == Intervention.id)
         .join(Staff, Episode.therapist_id == Staff.id)
-        .where(Episode.end_date.is_(None), scope)
+        .where(or_(Episode.end_date.is_(None), Episode.end_date >= closed_since), scope)
         .order_by(Episode.start_date.desc(), Episode.ref)
     )
     return [CaseloadRow(*row) for row in db.session.execute(statement)]
 
 
-def _per_episode(aggregate, episode_column):
-    return select(aggregate).where(episode_column == Episode.id).correlate(Episode).scalar_subquery()
+def _per_episode(aggregate, episode_column, *conditions):
+    return (select(aggregate).where(episode_column == Episode.id, *conditions)
+            .correlate(Episode).scalar_subquery())
+
+
+def _open_episode_alerts(scope) -> dict[int, tuple[CaseAlert, ...]]:
+    """§8 alerts of every open episode in scope, from one query over their live ratings."""
+    rater, rater_person = aliased(Participant), aliased(Person)
+    statement = (
+        select(Session.episode_id, Rating.subject_id, Rating.rater_id, Rating.instrument,
+               Person.ref, Person.birth_year, Session.date, Session.number, Rating.total_x10, rater_person.ref)
+        .select_from(Rating)
+        .join(Session, Rating.session_id == Session.id)
+        .join(Episode, Session.episode_id == Episode.id)
+        .join(Participant, Rating.subject_id == Participant.id)
+        .join(Person, Participant.person_id == Person.id)
+        .join(rater, Rating.rater_id == rater.id)
+        .join(rater_person, rater.person_id == rater_person.id)
+        .where(Episode.end_date.is_(None), scope, live_rating())
+        .order_by(Session.episode_id, Rating.subject_id, Rating.rater_id, Rating.instrument)
+    )
+    norm_set = active_norm_set()
+    alerts = {}
+    for episode_id, rows in groupby(db.session.execute(statement), key=lambda r: r[0]):
+        rows = list(rows)
+        refs = {r[2]: r[9] for r in rows}
+        alerts[episode_id] = _alerts(_group_series(rows), refs, norm_set)
+    return alerts
+
+
+def _group_series(rows) -> list[_SeriesRows]:
+    series = []
+    for (subject_id, rater_id, instrument), group in groupby(rows, key=lambda r: (r[1], r[2], r[3])):
+        group = list(group)
+        points = tuple(RatingPoint(r[6], r[7], Decimal(r[8]).scaleb(-1)) for r in group)
+        series.append(_SeriesRows(subject_id, rater_id, instrument, group[0][4], group[0][5], points))
+    return series
 
 
 # ---------------------------------------------------------------- episode page
@@ -86,6 +227,8 @@ class RatingRow:
     rater_role: str | None
     items: tuple[Decimal, Decimal, Decimal, Decimal]
     total: Decimal
+    rating_id: int = 0
+    corrections: int = 0
 
     @property
     def is_self_rating(self) -> bool:
@@ -94,7 +237,10 @@ class RatingRow:
 
 @dataclass(frozen=True)
 class OutcomeSeries:
-    """An outcome series (metrics.md §3) about one participant by one rater, summarised and charted."""
+    """A series (metrics.md §3) about one participant by one rater, summarised and charted.
+
+    Used for outcome and alliance series alike; ``summary.category`` is None for alliance.
+    """
 
     instrument: str
     rater_ref: str | None
@@ -117,6 +263,67 @@ class ParticipantView:
     gender_group: str
     ratings: tuple[RatingRow, ...]
     outcome_series: tuple[OutcomeSeries, ...]
+    alliance_series: tuple[OutcomeSeries, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session_id: int
+    number: int
+    date: date
+    present: tuple[str, ...]
+    corrections: int
+
+
+@dataclass(frozen=True)
+class PersonOutcome:
+    """A participant's own outcome result for the closing summary (metrics.md §4, §5)."""
+
+    person_ref: str
+    role: str
+    summary: SeriesSummary | None
+
+    @property
+    def category(self) -> str | None:
+        return self.summary.category if self.summary else None
+
+    @property
+    def paired(self) -> bool:
+        return self.summary is not None and self.summary.paired
+
+
+@dataclass(frozen=True)
+class ClosingSummary:
+    """Per person the self-rated outcome series (the §5 choice when there are several) and counts.
+
+    ``improved`` counts recovered and improved (d ≥ RC) among the ``paired``
+    persons: "2 av 3 förbättrade".
+    """
+
+    persons: tuple[PersonOutcome, ...]
+
+    @property
+    def paired(self) -> int:
+        return sum(p.paired for p in self.persons)
+
+    def count(self, *categories: str) -> int:
+        return sum(p.paired and p.category in categories for p in self.persons)
+
+    @property
+    def improved(self) -> int:
+        return self.count("recovered", "improved")
+
+    @property
+    def recovered(self) -> int:
+        return self.count("recovered")
+
+    @property
+    def deteriorated(self) -> int:
+        return self.count("deteriorated")
+
+    @property
+    def unchanged(self) -> int:
+        return self.count("unchanged")
 
 
 @dataclass(frozen=True)
@@ -130,6 +337,13 @@ class EpisodeView:
     session_count: int
     norm_set: NormSet
     participants: tuple[ParticipantView, ...]
+    therapist: str = ""
+    referral_date: date | None = None
+    end_reason: str | None = None
+    child_no_rating_reason: str | None = None
+    sessions: tuple[SessionRow, ...] = ()
+    alerts: tuple[CaseAlert, ...] = ()
+    closing: ClosingSummary | None = None
 
     @property
     def is_open(self) -> bool:
@@ -140,11 +354,18 @@ def episode_view(episode: Episode) -> EpisodeView:
     """Everything the episode page shows, in a fixed number of queries whatever the number of ratings."""
     participants = _participants(episode.id)
     ratings = _ratings(episode.id)
+    sessions = _sessions(episode.id, {p.id: p.person.ref for p in participants})
     norm_set = active_norm_set()
     by_id = {p.id: p for p in participants}
     ratings_about = defaultdict(list)
-    for rating, session_no, session_date in ratings:
-        ratings_about[rating.subject_id].append((rating, session_no, session_date))
+    for row in ratings:
+        ratings_about[row[0].subject_id].append(row)
+    views = tuple(
+        _participant_view(p, episode.start_date, ratings_about[p.id], by_id, norm_set) for p in participants
+    )
+    alerts = ()
+    if episode.is_open:
+        alerts = _alerts(_series_of(participants, ratings), {p.id: p.person.ref for p in participants}, norm_set)
     return EpisodeView(
         episode_id=episode.id,
         ref=episode.ref,
@@ -152,18 +373,36 @@ def episode_view(episode: Episode) -> EpisodeView:
         unit=episode.unit.name,
         start_date=episode.start_date,
         end_date=episode.end_date,
-        session_count=len(episode.sessions),
+        session_count=len(sessions),
         norm_set=norm_set,
-        participants=tuple(
-            _participant_view(p, episode.start_date, ratings_about[p.id], by_id, norm_set) for p in participants
-        ),
+        participants=views,
+        therapist=episode.therapist.username,
+        referral_date=episode.referral_date,
+        end_reason=episode.end_reason,
+        child_no_rating_reason=episode.child_no_rating_reason,
+        sessions=sessions,
+        alerts=alerts,
+        closing=closing_summary(views),
     )
+
+
+def closing_summary(participants: Iterable[ParticipantView]) -> ClosingSummary:
+    """Each participant's own outcome series; with several, the one §5 picks for an index person."""
+    persons = []
+    for p in participants:
+        own = [s.summary for s in p.outcome_series if s.is_self_rating]
+        persons.append(PersonOutcome(p.person_ref, p.role, select_index_series(own)))
+    return ClosingSummary(tuple(persons))
 
 
 def record_episode_view(episode: Episode) -> None:
     """Audit a read of person-level data (ids only) and end the request's transaction."""
     record("view_episode", object_type="episode", object_id=episode.id, unit_id=episode.unit_id)
     db.session.commit()
+
+
+def participants_of(episode_id: int) -> list[Participant]:
+    return _participants(episode_id)
 
 
 def _participants(episode_id: int) -> list[Participant]:
@@ -174,19 +413,54 @@ def _participants(episode_id: int) -> list[Participant]:
     return list(db.session.scalars(statement))
 
 
-def _ratings(episode_id: int) -> list[tuple[Rating, int, date]]:
+def _ratings(episode_id: int) -> list[tuple[Rating, int, date, int]]:
+    corrections = (select(func.count(RatingRevision.id)).where(RatingRevision.rating_id == Rating.id)
+                   .correlate(Rating).scalar_subquery())
     statement = (
-        select(Rating, Session.number, Session.date).join(Session, Rating.session_id == Session.id)
-        .where(Session.episode_id == episode_id)
+        select(Rating, Session.number, Session.date, corrections).join(Session, Rating.session_id == Session.id)
+        .where(Session.episode_id == episode_id, live_rating())
         .order_by(Session.date, Session.number, Rating.id)
     )
     return [tuple(row) for row in db.session.execute(statement)]
 
 
+def _sessions(episode_id: int, refs: dict[int, str]) -> tuple[SessionRow, ...]:
+    from fitapp.models import SessionRevision
+
+    corrections = (select(func.count(SessionRevision.id)).where(SessionRevision.session_id == Session.id)
+                   .correlate(Session).scalar_subquery())
+    rows = db.session.execute(
+        select(Session.id, Session.number, Session.date, corrections)
+        .where(Session.episode_id == episode_id, live_session()).order_by(Session.date, Session.number)
+    ).all()
+    present = defaultdict(list)
+    if rows:
+        attendance = db.session.execute(
+            select(Attendance.session_id, Attendance.participant_id).join(Session)
+            .where(Session.episode_id == episode_id, live_session()).order_by(Attendance.participant_id)
+        )
+        for session_id, participant_id in attendance:
+            present[session_id].append(refs.get(participant_id, "?"))
+    return tuple(SessionRow(sid, no, day, tuple(present[sid]), n) for sid, no, day, n in rows)
+
+
+def _series_of(participants: list[Participant], ratings) -> list[_SeriesRows]:
+    by_id = {p.id: p for p in participants}
+    grouped = defaultdict(list)
+    for rating, session_no, session_date, _ in ratings:
+        grouped[(rating.subject_id, rating.rater_id, rating.instrument)].append(
+            RatingPoint(session_date, session_no, rating.total))
+    return [
+        _SeriesRows(subject, rater, instrument, by_id[subject].person.ref, by_id[subject].person.birth_year,
+                    tuple(points))
+        for (subject, rater, instrument), points in grouped.items()
+    ]
+
+
 def _participant_view(participant: Participant, episode_start: date, ratings: list, by_id: dict,
                       norm_set: NormSet) -> ParticipantView:
     person = participant.person
-    rows = sorted((_rating_row(r, no, day, by_id) for r, no, day in ratings), key=_rating_order)
+    rows = sorted((_rating_row(r, no, day, n, by_id) for r, no, day, n in ratings), key=_rating_order)
     return ParticipantView(
         participant_id=participant.id,
         person_ref=person.ref,
@@ -194,11 +468,12 @@ def _participant_view(participant: Participant, episode_start: date, ratings: li
         birth_year=person.birth_year,
         gender_group=gender_group(person.gender, age_at(episode_start, person.birth_year)),
         ratings=tuple(rows),
-        outcome_series=tuple(_outcome_series(rows, person.birth_year, norm_set)),
+        outcome_series=tuple(_series_list(rows, person.birth_year, norm_set, is_outcome)),
+        alliance_series=tuple(_series_list(rows, person.birth_year, norm_set, is_alliance)),
     )
 
 
-def _rating_row(rating: Rating, session_no: int, session_date: date, by_id: dict) -> RatingRow:
+def _rating_row(rating: Rating, session_no: int, session_date: date, corrections: int, by_id: dict) -> RatingRow:
     rater = None if rating.is_self_rating else by_id[rating.rater_id]
     return RatingRow(
         session_no=session_no,
@@ -208,6 +483,8 @@ def _rating_row(rating: Rating, session_no: int, session_date: date, by_id: dict
         rater_role=rater.role if rater else None,
         items=rating.items,
         total=rating.total,
+        rating_id=rating.id,
+        corrections=corrections,
     )
 
 
@@ -218,11 +495,11 @@ def _rating_order(row: RatingRow) -> tuple:
             ALL_INSTRUMENTS.index(row.instrument), row.rater_ref or "")
 
 
-def _outcome_series(rows: list[RatingRow], birth_year: int | None, norm_set: NormSet) -> list[OutcomeSeries]:
-    """One series per (instrument, rater) among outcome ratings (metrics.md §3); self-rated first."""
+def _series_list(rows: list[RatingRow], birth_year: int | None, norm_set: NormSet, kind) -> list[OutcomeSeries]:
+    """One series per (instrument, rater) among ``kind`` ratings (metrics.md §3); self-rated first."""
     grouped: dict[tuple, list[RatingRow]] = defaultdict(list)
     for row in rows:
-        if is_outcome(row.instrument):
+        if kind(row.instrument):
             grouped[(row.instrument, row.rater_ref, row.rater_role)].append(row)
     ordered_keys = sorted(grouped, key=lambda k: (k[1] is not None, ALL_INSTRUMENTS.index(k[0]), k[1] or ""))
     return [_series(instrument, ref, role, grouped[(instrument, ref, role)], birth_year, norm_set)
@@ -233,5 +510,9 @@ def _series(instrument: str, rater_ref: str | None, rater_role: str | None, rows
             birth_year: int | None, norm_set: NormSet) -> OutcomeSeries:
     points = tuple(RatingPoint(r.session_date, r.session_no, r.total) for r in rows)
     summary = summarise_series(instrument, points, birth_year, norm_set)
-    chart = outcome_chart([(p.session_no, p.total) for p in points], summary.cutoff)
+    pairs = [(p.session_no, p.total) for p in points]
+    if is_alliance(instrument):
+        chart = alliance_chart(pairs)
+    else:
+        chart = outcome_chart(pairs, summary.cutoff, rc=summary.rc)
     return OutcomeSeries(instrument, rater_ref, rater_role, points, summary, chart)

@@ -1,13 +1,15 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 from fitapp.models.audit import AuditEvent
-from fitapp.models.cases import Attendance, Episode, Participant, Person, Session
+from fitapp.models.cases import Attendance, Episode, Participant, Person, Session, SessionRevision
 from fitapp.models.catalogue import Intervention, NormParameter, NormSetRecord
 from fitapp.models.organisation import District, Team, Unit
-from fitapp.models.ratings import Rating
+from fitapp.models.ratings import Rating, RatingRevision
+from fitapp.models.series import SeriesSummaryRecord
 from fitapp.models.staff import Staff, UnitMembership
 
 __all__ = [
     "AuditEvent", "Attendance", "District", "Episode", "Intervention", "NormParameter",
-    "NormSetRecord", "Participant", "Person", "Rating", "Session", "Staff", "Team", "Unit",
-    "UnitMembership",
+    "NormSetRecord", "Participant", "Person", "Rating", "RatingRevision", "SeriesSummaryRecord", "Session",
+    "SessionRevision", "Staff", "Team",
+    "Unit", "UnitMembership",
 ]

@@ -1,7 +1,7 @@
 """Episodes (ärenden), pseudonymous persons, participation, sessions and attendance."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fitapp.extensions import db
@@ -12,6 +12,8 @@ PARTICIPANT_ROLES = ("index", "parent", "other")
 GENDERS = ("female", "male", "other")
 # Why a person present (or the child, for the whole episode) did not rate.
 NO_RATING_REASONS = ("declined", "too_young", "language", "capacity", "not_present", "other")
+# Why a session or rating was corrected or deleted. A code, never free text: no case notes (domain.md).
+CORRECTION_REASONS = ("typing_error", "wrong_person", "wrong_session", "wrong_date", "duplicate", "other")
 
 
 class Person(db.Model):
@@ -91,13 +93,21 @@ class Session(db.Model):
     __table_args__ = (
         UniqueConstraint("episode_id", "number"),
         CheckConstraint("number >= 1", name="number"),
+        CheckConstraint(f"delete_reason IS NULL OR delete_reason IN {CORRECTION_REASONS!r}", name="delete_reason"),
+        CheckConstraint("(deleted_at IS NULL) = (delete_reason IS NULL)", name="deleted_needs_reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)
+    # Numbers are never reused, not even after a soft delete: "session 3" always means one row.
     number: Mapped[int] = mapped_column(Integer)
     date: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = created_at_column()
+    # Soft delete: the row stays (and so do its ratings), every reader leaves it out.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    delete_reason: Mapped[str | None] = mapped_column(String(20))
 
     episode: Mapped[Episode] = relationship(back_populates="sessions")
     attendance: Mapped[list["Attendance"]] = relationship(
@@ -117,3 +127,17 @@ class Attendance(db.Model):
 
     session: Mapped[Session] = relationship(back_populates="attendance")
     participant: Mapped[Participant] = relationship()
+
+
+class SessionRevision(db.Model):
+    """The values a session had before a correction: the old date, why, who and when."""
+
+    __tablename__ = "session_revision"
+    __table_args__ = (CheckConstraint(f"reason IN {CORRECTION_REASONS!r}", name="reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id"), index=True)
+    old_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(20))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    changed_at: Mapped[datetime] = created_at_column()

@@ -2,11 +2,12 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, SmallInteger, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fitapp.extensions import db
 from fitapp.models._types import created_at_column
+from fitapp.models.cases import CORRECTION_REASONS
 from fitapp.scoring.instruments import ALL_INSTRUMENTS
 
 
@@ -19,8 +20,14 @@ class Rating(db.Model):
 
     __tablename__ = "rating"
     __table_args__ = (
-        UniqueConstraint("session_id", "subject_id", "rater_id", "instrument"),
+        # One live rating per session, subject, rater and instrument. Soft-deleted rows are left
+        # out of the index (partial unique index, SQLite and PostgreSQL alike), so a deleted
+        # rating can be entered again while the deleted one stays for the record.
+        Index("uq_rating_live", "session_id", "subject_id", "rater_id", "instrument", unique=True,
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
         CheckConstraint(f"instrument IN {tuple(ALL_INSTRUMENTS)!r}", name="instrument"),
+        CheckConstraint(f"delete_reason IS NULL OR delete_reason IN {CORRECTION_REASONS!r}", name="delete_reason"),
+        CheckConstraint("(deleted_at IS NULL) = (delete_reason IS NULL)", name="deleted_needs_reason"),
         _item_check("item1_x10"),
         _item_check("item2_x10"),
         _item_check("item3_x10"),
@@ -40,6 +47,10 @@ class Rating(db.Model):
     total_x10: Mapped[int] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = created_at_column()
+    # Soft delete: the row stays for the record, every reader leaves it out.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    delete_reason: Mapped[str | None] = mapped_column(String(20))
 
     session: Mapped["Session"] = relationship(back_populates="ratings")
     subject: Mapped["Participant"] = relationship(foreign_keys=[subject_id])
@@ -63,3 +74,33 @@ class Rating(db.Model):
         tenths = [int(Decimal(v) * 10) for v in items]
         self.item1_x10, self.item2_x10, self.item3_x10, self.item4_x10 = tenths
         self.total_x10 = sum(tenths)
+
+
+class RatingRevision(db.Model):
+    """The items a rating had before a correction, why it was corrected, by whom and when.
+
+    A correction updates the live rating row (so its id, and the one-live-rating rule,
+    stay as they are) and keeps the old values here.
+    """
+
+    __tablename__ = "rating_revision"
+    __table_args__ = (
+        CheckConstraint(f"reason IN {CORRECTION_REASONS!r}", name="reason"),
+        CheckConstraint("old_total_x10 = old_item1_x10 + old_item2_x10 + old_item3_x10 + old_item4_x10",
+                        name="old_total"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("rating.id"), index=True)
+    old_item1_x10: Mapped[int] = mapped_column(SmallInteger)
+    old_item2_x10: Mapped[int] = mapped_column(SmallInteger)
+    old_item3_x10: Mapped[int] = mapped_column(SmallInteger)
+    old_item4_x10: Mapped[int] = mapped_column(SmallInteger)
+    old_total_x10: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(20))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    changed_at: Mapped[datetime] = created_at_column()
+
+    @property
+    def old_total(self) -> Decimal:
+        return Decimal(self.old_total_x10) / 10

@@ -115,7 +115,9 @@ def test_log_in_see_the_caseload_and_open_a_case(live_server, page):
     expect(page.locator("header")).to_contain_text("behandlare")
     rows = page.locator("main table tbody tr")
     expect(rows).to_have_count(3)
-    expect(rows.first).to_contain_text("FAM-2025-030")
+    # Most urgent first (metrics.md §8): the mother's ORS has 4 ratings below the cutoff without RC.
+    expect(rows.first).to_contain_text("FAM-2025-014")
+    expect(rows.first).to_contain_text("ingen förbättring: P-4713 ORS")
     screenshot(page, "caseload")
 
     page.get_by_role("link", name="FAM-2025-014").click()

@@ -101,11 +101,68 @@ def test_the_caseload_takes_the_same_few_queries_for_thirty_cases(client, org):
         unit_rows = caseload_for(unit_head, date.today()).rows
     assert len(rows) == len(unit_rows) == 30
     assert {(r.sessions, r.participants) for r in rows} == {(3, 2)}
-    assert len(therapist_queries) == 1
-    assert len(unit_head_queries) == 2  # memberships, rows
+    # Rows, the active norm set (2: set and parameters), the live ratings of the open cases for the alerts.
+    assert len(therapist_queries) == 4
+    assert len(unit_head_queries) == 5  # and the memberships
 
     sign_in(client, org["anna"])
     with counted_queries() as page_queries:
         html = client.get("/").get_data(as_text=True)
     assert len(listed_refs(html)) == 30
-    assert len(page_queries) <= 3  # the logged-in user, the rows (and nothing per row)
+    assert len(page_queries) <= 6  # the logged-in user, the four above (and nothing per row)
+
+
+# ---------------------------------------------------------------- alerts and order (metrics.md §8)
+
+
+def test_the_most_urgent_cases_come_first_with_their_alerts(client, org):
+    a, anna = org["units"]["A"], org["anna"]
+    quiet = factories.episode(a, anna, ref="QUIET")         # no ratings, no alert
+    recent = factories.episode(a, anna, ref="RECENT")       # unchanged, later last session
+    progress = factories.episode(a, anna, ref="NO-PROG")    # 4 ORS ratings below cutoff, d < RC
+    alliance = factories.episode(a, anna, ref="ALLIANCE")   # SRS 38 -> 35: low and dropped
+    worse = factories.episode(a, anna, ref="WORSE")         # ORS 25 -> 18: d <= -5
+    factories.series(recent, factories.participant(recent, birth_year=2010), "ORS", ["20.0", "21.0"],
+                     first_session=3)
+    factories.series(progress, factories.participant(progress, birth_year=2010), "ORS",
+                     ["20.0", "21.0", "22.0", "23.0"])
+    factories.series(alliance, factories.participant(alliance, birth_year=2010), "SRS", ["38.0", "35.0"])
+    teen = factories.participant(worse, birth_year=2010, ref="P-WORSE")
+    factories.series(worse, teen, "ORS", ["25.0", "18.0"])
+    factories.series(worse, teen, "SRS", ["30.0"])
+    closed = factories.episode(a, anna, ref="CLOSED", end_date=date.today() - timedelta(days=3))
+    factories.episode(a, anna, ref="OLD", end_date=date.today() - timedelta(days=40))
+    factories.series(closed, factories.participant(closed, birth_year=2010), "ORS", ["25.0", "18.0"])
+    factories.commit()
+
+    caseload = caseload_for(org["anna"], date.today())
+    assert [r.ref for r in caseload.rows] == ["WORSE", "ALLIANCE", "NO-PROG", "QUIET", "RECENT"]
+    by_ref = {r.ref: [a.kind for a in r.alerts] for r in caseload.rows}
+    assert by_ref == {"WORSE": ["deterioration", "alliance_low"], "ALLIANCE": ["alliance_low", "alliance_drop"],
+                      "NO-PROG": ["no_progress"], "QUIET": [], "RECENT": []}
+    # Closed in the last 30 days: listed apart, without alerts; older ones are gone.
+    assert [(r.ref, r.alerts) for r in caseload.closed] == [("CLOSED", ())]
+
+    sign_in(client, org["anna"])
+    html = client.get("/").get_data(as_text=True)
+    assert listed_refs(html) == ["WORSE", "ALLIANCE", "NO-PROG", "QUIET", "RECENT", "CLOSED"]
+    assert "försämring: P-WORSE ORS" in html and "allians under 36: P-WORSE SRS" in html
+    assert "Avslutade de senaste 30 dagarna: 1" in html
+
+
+def test_a_collateral_alliance_drop_names_the_rater(client, org):
+    episode = factories.episode(org["units"]["A"], org["anna"], ref="COLL")
+    child = factories.participant(episode, birth_year=2016, ref="P-KID")
+    mother = factories.participant(episode, "parent", birth_year=1980, ref="P-MOTHER")
+    factories.series(episode, child, "CSRS", ["39.0", "37.5"], rater=mother)
+    factories.commit()
+    [row] = caseload_for(org["anna"], date.today()).rows
+    assert [(a.kind, a.person_ref, a.rater_ref) for a in row.alerts] == [("alliance_drop", "P-KID", "P-MOTHER")]
+
+
+def test_a_unit_head_gets_a_reassign_link_per_case(client, org, cases):
+    sign_in(client, org["chef_a"])
+    html = client.get("/").get_data(as_text=True)
+    assert f'href="/cases/{cases["arvid_open"].id}/reassign"' in html
+    sign_in(client, org["anna"])
+    assert "/reassign" not in client.get("/").get_data(as_text=True)

@@ -1,0 +1,346 @@
+"""Benchmark: unit reports on a city-sized PostgreSQL database (issue 5, "Performance and scale").
+
+Run from the repository root:
+
+    .venv/bin/python -m benchmarks.reports            # 10k, 100k and 1M ratings
+    .venv/bin/python -m benchmarks.reports --sizes 10000
+
+For each size it builds a fresh database in a throwaway PostgreSQL server
+(14 districts, 70 units; episodes and persons scaled so that 1M ratings come
+with ~60,000 episodes), refreshes the series table, and prints the median
+time of: the city-wide report with all breakdowns (every unit + ALL, written
+to a file), one unit's report, and hand-written SQL baselines, with ratios.
+
+Data are written with COPY from temporary files, so generation takes seconds
+rather than minutes and memory stays flat.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select, text
+
+DISTRICTS = 14
+UNITS_PER_DISTRICT = 5
+RATINGS_PER_EPISODE = 16.7  # 1,000,000 ratings ≈ 60,000 episodes
+FIRST_DAY = date(2020, 1, 1)
+LAST_DAY = date(2025, 12, 31)
+CREATED = "2026-01-01 00:00:00+00"
+REPORT_YEAR, REPORT_TERTIAL, AS_OF = 2024, 2, date(2025, 12, 31)
+END_REASONS = ("planned",) * 6 + ("client_dropout",) * 2 + ("moved", "other")
+GENDERS = ("female", "female", "male", "male", "other", None)
+
+TABLES = {
+    "district": ("id", "code", "name"),
+    "unit": ("id", "district_id", "code", "name"),
+    "staff": ("id", "username", "password_hash", "role", "is_enabled", "created_at"),
+    "person": ("id", "ref", "birth_year", "gender", "retention_exempt", "created_at"),
+    "episode": ("id", "unit_id", "ref", "therapist_id", "intervention_id", "referral_date", "start_date",
+                "end_date", "end_reason", "child_no_rating_reason", "created_at"),
+    "participant": ("id", "episode_id", "person_id", "role"),
+    "session": ("id", "episode_id", "number", "date", "created_at"),
+    "rating": ("id", "session_id", "instrument", "subject_id", "rater_id", "item1_x10", "item2_x10", "item3_x10",
+               "item4_x10", "total_x10", "created_by_id", "created_at"),
+}
+
+
+# --------------------------------------------------------------------------- data
+
+
+class CopyFiles:
+    """One temporary tab-separated file per table, in COPY's text format (NULL = \\N)."""
+
+    def __init__(self, directory: str) -> None:
+        self.paths = {table: os.path.join(directory, f"{table}.tsv") for table in TABLES}
+        self.files = {table: open(path, "w", encoding="utf-8") for table, path in self.paths.items()}
+        self.counts = dict.fromkeys(TABLES, 0)
+
+    def row(self, table: str, *values) -> int:
+        """Append a row whose id is the next number of the table; returns that id."""
+        self.counts[table] += 1
+        fields = (self.counts[table], *values)
+        self.files[table].write("\t".join("\\N" if v is None else str(v) for v in fields) + "\n")
+        return self.counts[table]
+
+    def close(self) -> None:
+        for f in self.files.values():
+            f.close()
+
+
+@dataclass
+class Generator:
+    """Synthetic but plausible families: children re-referred within their district, parents rating too."""
+
+    episodes: int
+    intervention_ids: list[int]
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.children_by_district: dict[int, list[tuple[int, int, str | None]]] = {}
+
+    def write(self, out: CopyFiles) -> None:
+        for d in range(1, DISTRICTS + 1):
+            out.row("district", f"D{d:02d}", f"Förvaltning {d}")
+        for u in range(DISTRICTS * UNITS_PER_DISTRICT):
+            out.row("unit", u // UNITS_PER_DISTRICT + 1, f"U{u + 1:02d}", f"Enhet {u + 1}")
+        for s in range(2 * DISTRICTS * UNITS_PER_DISTRICT):
+            out.row("staff", f"bench{s + 1}", None, "therapist", "t", CREATED)
+        for number in range(1, self.episodes + 1):
+            self._episode(out, number)
+
+    def _episode(self, out: CopyFiles, number: int) -> None:
+        rng = self.rng
+        unit_id = rng.randrange(DISTRICTS * UNITS_PER_DISTRICT) + 1
+        district = (unit_id - 1) // UNITS_PER_DISTRICT + 1
+        start = FIRST_DAY + timedelta(days=rng.randrange((LAST_DAY - FIRST_DAY).days))
+        end = start + timedelta(days=rng.randint(20, 300))
+        closed = end <= LAST_DAY
+        referral = start - timedelta(days=rng.randint(0, 60)) if rng.random() < 0.8 else None
+        therapist = 2 * (unit_id - 1) + rng.randint(1, 2)
+        episode_id = out.row(
+            "episode", unit_id, f"E{number}", therapist, rng.choice(self.intervention_ids), referral, start,
+            end if closed else None, rng.choice(END_REASONS) if closed else None, None, CREATED,
+        )
+        children = [self._child(out, district, start) for _ in range(1 if rng.random() < 0.9 else 2)]
+        children = list(dict.fromkeys(children))  # a re-referred child is drawn at most once per episode
+        child_parts = [(out.row("participant", episode_id, pid, "index"), by) for pid, by in children]
+        parents = [out.row("person", f"B{out.counts['person'] + 1}", rng.randint(1970, 1992),
+                           rng.choice(GENDERS), "f", CREATED) for _ in range(rng.randint(1, 2))]
+        parent_parts = [out.row("participant", episode_id, pid, "parent") for pid in parents]
+        sessions = min(rng.randint(2, 10), ((end - start).days // 7) + 1)
+        self._sessions(out, episode_id, start, sessions, child_parts, parent_parts)
+
+    def _child(self, out: CopyFiles, district: int, start: date) -> tuple[int, int]:
+        pool = self.children_by_district.setdefault(district, [])
+        if pool and self.rng.random() < 0.12:
+            return self.rng.choice(pool)[:2]
+        birth_year = start.year - self.rng.randint(3, 17)
+        pid = out.row("person", f"C{out.counts['person'] + 1}", birth_year, self.rng.choice(GENDERS), "f", CREATED)
+        pool.append((pid, birth_year, None))
+        return pid, birth_year
+
+    def _sessions(self, out, episode_id, start, count, child_parts, parent_parts) -> None:
+        rng = self.rng
+        levels = {part: rng.randint(100, 350) for part, _ in child_parts}
+        levels.update({part: rng.randint(150, 380) for part in parent_parts})
+        for n in range(1, count + 1):
+            session_id = out.row("session", episode_id, n, start + timedelta(days=7 * (n - 1)), CREATED)
+            for part, birth_year in child_parts:
+                age = start.year - birth_year
+                outcome, alliance = ("YCORS", "YCSRS") if age <= 5 else ("CORS", "CSRS") if age <= 12 else \
+                    ("ORS", "SRS")
+                levels[part] = _drift(rng, levels[part])
+                if rng.random() < 0.9:
+                    _rating(out, session_id, outcome, part, part, levels[part])
+                if rng.random() < 0.8:
+                    _rating(out, session_id, alliance, part, part, rng.randint(280, 400))
+                if parent_parts and rng.random() < 0.2:
+                    _rating(out, session_id, outcome, part, parent_parts[0], _drift(rng, levels[part]))
+            for part in parent_parts[:1]:
+                levels[part] = _drift(rng, levels[part])
+                if rng.random() < 0.6:
+                    _rating(out, session_id, "ORS", part, part, levels[part])
+
+
+def _drift(rng: random.Random, level: int) -> int:
+    return max(0, min(400, level + rng.randint(-25, 45)))
+
+
+def _rating(out: CopyFiles, session_id: int, instrument: str, subject: int, rater: int, total_x10: int) -> None:
+    base, extra = divmod(total_x10, 4)
+    items = [base + (1 if i < extra else 0) for i in range(4)]
+    out.row("rating", session_id, instrument, subject, rater, *items, total_x10, None, CREATED)
+
+
+def load(session, episodes: int, seed: int = 1) -> dict[str, int]:
+    """Fill empty organisation/case tables of a migrated PostgreSQL database; returns row counts.
+
+    ``session`` is a SQLAlchemy session on PostgreSQL (psycopg 3); it is committed.
+    """
+    connection = session.connection()
+    intervention_ids = [row[0] for row in connection.execute(text("SELECT id FROM intervention ORDER BY id"))]
+    with tempfile.TemporaryDirectory(prefix="fitapp-bench-") as directory:
+        out = CopyFiles(directory)
+        Generator(episodes, intervention_ids, seed).write(out)
+        out.close()
+        cursor = connection.connection.driver_connection.cursor()
+        for table, columns in TABLES.items():
+            with open(out.paths[table], encoding="utf-8") as source, \
+                    cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                while chunk := source.read(1 << 20):
+                    copy.write(chunk)
+            connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                    f"(SELECT coalesce(max(id), 1) FROM {table}))"))
+    session.commit()
+    for table in TABLES:
+        session.execute(text(f"ANALYZE {table}"))
+    session.commit()
+    return out.counts
+
+
+# --------------------------------------------------------------------------- timings
+
+BASELINE_EPISODES_SQL = """
+SELECT unit_id, count(*) FROM episode
+WHERE end_date BETWEEN :start AND :end
+GROUP BY unit_id
+"""
+
+# The first-level counts of the report straight from the raw tables, no series table:
+# closed episodes, index persons, index persons with a self-rated outcome rating and
+# with a self-rated scored outcome series of at least 2 ratings, per unit.
+BASELINE_FIRST_LEVEL_SQL = """
+WITH closed AS (
+    SELECT id, unit_id FROM episode WHERE end_date BETWEEN :start AND :end
+), index_part AS (
+    SELECT p.id, c.unit_id FROM participant p JOIN closed c ON p.episode_id = c.id WHERE p.role = 'index'
+), own_series AS (
+    SELECT r.subject_id, r.instrument, count(*) AS n
+    FROM rating r JOIN index_part i ON r.subject_id = i.id
+    WHERE r.rater_id = r.subject_id AND r.instrument IN ('ORS', 'CORS', 'YCORS') AND r.deleted_at IS NULL
+    GROUP BY r.subject_id, r.instrument
+)
+SELECT c.unit_id,
+       (SELECT count(*) FROM closed c2 WHERE c2.unit_id = c.unit_id) AS episodes_closed,
+       count(DISTINCT i.id) AS index_persons,
+       count(DISTINCT s.subject_id) AS covered,
+       count(DISTINCT s.subject_id) FILTER (WHERE s.n >= 2 AND s.instrument IN ('ORS', 'CORS')) AS paired
+FROM closed c
+LEFT JOIN index_part i ON i.unit_id = c.unit_id
+LEFT JOIN own_series s ON s.subject_id = i.id
+GROUP BY c.unit_id
+"""
+
+
+def median_seconds(action: Callable[[], object], repeat: int) -> float:
+    action()  # warm caches and plans once, as a server that has been running would have
+    runs = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        action()
+        runs.append(time.perf_counter() - began)
+    return statistics.median(runs)
+
+
+@dataclass(frozen=True)
+class Timings:
+    ratings: int
+    episodes: int
+    series: int
+    load_s: float
+    refresh_s: float
+    city_s: float
+    city_cells: int
+    unit_s: float
+    baseline_s: float
+    first_level_s: float
+
+    def lines(self) -> list[str]:
+        return [
+            f"ratings {self.ratings:>9,}  episodes {self.episodes:>6,}  series {self.series:>7,}  "
+            f"(load {self.load_s:.1f} s, refresh-series {self.refresh_s:.1f} s)",
+            f"  city report, all units + ALL, all breakdowns ({self.city_cells:,} cells): {_ms(self.city_s)}",
+            f"  one unit's report:                             {_ms(self.unit_s)}",
+            f"  SQL baseline, episodes_closed per unit:        {_ms(self.baseline_s)}"
+            f"   city/baseline = {self.city_s / self.baseline_s:.1f}x",
+            f"  SQL first-level counts from raw ratings:       {_ms(self.first_level_s)}"
+            f"   city/first-level = {self.city_s / self.first_level_s:.2f}x",
+        ]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def measure(app, ratings: int, repeat: int = 5, out_dir: str | None = None) -> Timings:
+    """Load ``ratings``-sized data into the app's (empty, migrated) PostgreSQL database and time the reports."""
+    from fitapp.extensions import db
+    from fitapp.models import Unit
+    from fitapp.reports.export import write_report_file
+    from fitapp.reports.series_store import refresh_series
+    from fitapp.reports.services import build_report
+
+    episodes = max(10, round(ratings / RATINGS_PER_EPISODE))
+    began = time.perf_counter()
+    counts = load(db.session, episodes)
+    load_s = time.perf_counter() - began
+    began = time.perf_counter()
+    refreshed = refresh_series()
+    refresh_s = time.perf_counter() - began
+    db.session.execute(text("ANALYZE series_summary"))
+    db.session.commit()
+
+    out_dir = out_dir or tempfile.mkdtemp(prefix="fitapp-bench-out-")
+    one_unit = db.session.scalar(select(Unit.code).order_by(Unit.code).limit(1))
+    cells: list[int] = []
+
+    def city() -> None:
+        rows = build_report(REPORT_YEAR, REPORT_TERTIAL, False, [], AS_OF)
+        cells.append(write_report_file(os.path.join(out_dir, "city.csv"), rows))
+        db.session.rollback()  # end the read transaction, as a request would
+
+    def unit() -> None:
+        rows = build_report(REPORT_YEAR, REPORT_TERTIAL, False, [one_unit], AS_OF)
+        write_report_file(os.path.join(out_dir, "unit.csv"), rows)
+        db.session.rollback()
+
+    period = {"start": date(REPORT_YEAR, 5, 1), "end": date(REPORT_YEAR, 8, 31)}
+
+    def sql(statement: str) -> Callable[[], None]:
+        def run() -> None:
+            db.session.execute(text(statement), period).all()
+            db.session.rollback()
+        return run
+
+    return Timings(
+        ratings=counts["rating"], episodes=counts["episode"], series=refreshed.series,
+        load_s=load_s, refresh_s=refresh_s,
+        city_s=median_seconds(city, repeat), city_cells=cells[-1],
+        unit_s=median_seconds(unit, repeat),
+        baseline_s=median_seconds(sql(BASELINE_EPISODES_SQL), repeat),
+        first_level_s=median_seconds(sql(BASELINE_FIRST_LEVEL_SQL), repeat),
+    )
+
+
+def run(sizes: list[int], repeat: int) -> None:
+    from fitapp import create_app
+    from fitapp.extensions import db
+    from flask_migrate import upgrade
+    from tests.pg_server import ThrowawayPostgres
+
+    server = ThrowawayPostgres()
+    server.start()
+    try:
+        for size in sizes:
+            url = server.create_database(f"bench_{size}")
+            app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
+            with app.app_context():
+                upgrade()
+                timings = measure(app, size, repeat)
+                db.session.remove()
+                db.engine.dispose()
+            print("\n".join(timings.lines()), flush=True)
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000],
+                        help="target numbers of ratings")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure (median is printed)")
+    args = parser.parse_args()
+    run(args.sizes, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""Changes to cases: open, log a session, correct, soft-delete, close, reassign.
+
+Each function does one request's work in one transaction: it writes the
+change and its audit event (ids and action only, never clinical content) and
+commits. Callers have loaded the episode through fitapp.cases.access and
+validated the input with fitapp.cases.forms. After a change to ratings or
+sessions, :func:`refresh_derived` brings the derived series summaries up to date.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from fitapp.audit import record
+from fitapp.cases.forms import CloseInput, OpenCaseInput, RatingCorrection, SessionInput
+from fitapp.extensions import db
+from fitapp.identity_numbers import looks_like_identity_number
+from fitapp.models import (
+    Attendance, Episode, Intervention, Participant, Person, Rating, RatingRevision, Session, SessionRevision,
+    Staff, Unit, UnitMembership,
+)
+from fitapp.models._types import utcnow
+
+# References are drawn from letters and digits that cannot be mistaken for each other (no 0/O, 1/I/L).
+REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+REF_ATTEMPTS = 20
+SAVE_ATTEMPTS = 3
+
+
+class ExistingPersonNotFound(ValueError):
+    """An "existing person reference" that matches no person of the district."""
+
+    def __init__(self, row: int):
+        super().__init__(f"no person with that reference in the district (member row {row})")
+        self.row = row
+
+
+def refresh_derived(episode_id: int) -> None:
+    """Recompute the derived series summaries of one episode, after the change is committed.
+
+    Reports read ``series_summary``; keeping it in step here means a report
+    never waits for a nightly job. It commits on its own.
+    """
+    from fitapp.reports.series_store import refresh_series
+
+    refresh_series([episode_id])
+
+
+# ---------------------------------------------------------------- open a case
+
+
+def active_interventions() -> list[Intervention]:
+    return list(db.session.scalars(
+        select(Intervention).where(Intervention.is_active).order_by(Intervention.name)))
+
+
+def units_of(user: Staff, today: date) -> list[Unit]:
+    ids = sorted(user.unit_ids_on(today))
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Unit).where(Unit.id.in_(ids)).order_by(Unit.name)))
+
+
+def open_episode(user: Staff, data: OpenCaseInput) -> Episode:
+    """A new episode of the user's unit with its family members; audited "open_episode".
+
+    Raises :class:`ExistingPersonNotFound` (nothing written) when an existing
+    person reference is not a person of the unit's district.
+    """
+    unit = db.session.get(Unit, data.unit_id)
+    persons = []
+    for row, member in enumerate(data.members, start=1):
+        if member.existing_ref:
+            person = _person_in_district(member.existing_ref, unit.district_id)
+            if person is None:
+                raise ExistingPersonNotFound(row)
+        else:
+            person = Person(ref=_new_ref("P-", 7, lambda ref: _exists(Person, Person.ref == ref)),
+                            birth_year=member.birth_year, gender=member.gender)
+        persons.append((person, member.role))
+    episode = Episode(
+        unit_id=unit.id,
+        ref=_new_ref(f"{data.start_date.year}-", 5,
+                     lambda ref: _exists(Episode, Episode.ref == ref, Episode.unit_id == unit.id)),
+        therapist_id=user.id,
+        intervention_id=data.intervention_id,
+        referral_date=data.referral_date,
+        start_date=data.start_date,
+    )
+    for person, role in persons:
+        episode.participants.append(Participant(person=person, role=role))
+    db.session.add(episode)
+    db.session.flush()
+    record("open_episode", object_type="episode", object_id=episode.id, unit_id=unit.id)
+    db.session.commit()
+    return episode
+
+
+def _person_in_district(ref: str, district_id: int) -> Person | None:
+    """The person with this reference if they took part in a case of the district.
+
+    A person known only in another district is "not found": references must not
+    reveal that someone is known elsewhere.
+    """
+    return db.session.scalar(
+        select(Person).join(Participant, Participant.person_id == Person.id)
+        .join(Episode, Participant.episode_id == Episode.id).join(Unit, Episode.unit_id == Unit.id)
+        .where(Person.ref == ref, Unit.district_id == district_id).limit(1)
+    )
+
+
+def _exists(model, *conditions) -> bool:
+    return db.session.scalar(select(func.count()).select_from(model).where(*conditions)) > 0
+
+
+def _new_ref(prefix: str, length: int, taken) -> str:
+    """A random pseudonymous reference that is free and cannot be read as an identity number."""
+    for _ in range(REF_ATTEMPTS):
+        ref = prefix + "".join(secrets.choice(REF_ALPHABET) for _ in range(length))
+        if not looks_like_identity_number(ref) and not taken(ref):
+            return ref
+    raise RuntimeError("could not find a free reference")  # 31^5 codes: practically unreachable
+
+
+# ---------------------------------------------------------------- log a session
+
+
+def log_session(episode: Episode, data: SessionInput) -> int:
+    """Session, attendance and ratings in one transaction; audited "create_session".
+
+    Returns the session's number. The number is the next after every session
+    of the episode, deleted ones included, so a number is never reused. Two
+    saves at the same moment collide on the unique number: the later one
+    retries with the next number.
+    """
+    episode_id, unit_id = episode.id, episode.unit_id
+    for attempt in range(SAVE_ATTEMPTS):
+        try:
+            number = _write_session(episode_id, unit_id, data)
+            db.session.commit()
+            return number
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == SAVE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _write_session(episode_id: int, unit_id: int, data: SessionInput) -> int:
+    number = db.session.scalar(select(func.coalesce(func.max(Session.number), 0))
+                               .where(Session.episode_id == episode_id)) + 1
+    actor = _actor_id()
+    session = Session(episode_id=episode_id, number=number, date=data.date, created_by_id=actor)
+    db.session.add(session)
+    db.session.flush()
+    # Attendance and ratings as two multi-row INSERTs (Core executemany): a family's save stays
+    # at the same handful of statements whatever its size.
+    attendance = [{"session_id": session.id, "participant_id": a.participant_id,
+                   "no_rating_reason": a.no_rating_reason} for a in data.attendees]
+    ratings = [_rating(session.id, a.participant_id, a.participant_id, scale, actor)
+               for a in data.attendees for scale in (a.outcome, a.alliance) if scale is not None]
+    ratings += [_rating(session.id, c.subject_id, c.rater_id, c.scale, actor) for c in data.collateral]
+    db.session.execute(Attendance.__table__.insert(), attendance)
+    if ratings:
+        db.session.execute(Rating.__table__.insert(), ratings)
+    record("create_session", object_type="session", object_id=session.id, unit_id=unit_id)
+    return number
+
+
+def _rating(session_id: int, subject_id: int, rater_id: int, scale, actor: int | None) -> dict:
+    tenths = [int(item.scaleb(1)) for item in scale.items]
+    return {
+        "session_id": session_id, "subject_id": subject_id, "rater_id": rater_id, "instrument": scale.instrument,
+        "item1_x10": tenths[0], "item2_x10": tenths[1], "item3_x10": tenths[2], "item4_x10": tenths[3],
+        "total_x10": sum(tenths), "created_by_id": actor, "created_at": utcnow(),
+    }
+
+
+def _actor_id() -> int | None:
+    from flask_login import current_user
+
+    return current_user.id if getattr(current_user, "is_authenticated", False) else None
+
+
+def last_session_date(episode_id: int) -> date | None:
+    return db.session.scalar(select(func.max(Session.date))
+                             .where(Session.episode_id == episode_id, Session.deleted_at.is_(None)))
+
+
+# ---------------------------------------------------------------- corrections and soft delete
+
+
+def live_rating_of(episode: Episode, rating_id: int) -> Rating | None:
+    """A live rating of this episode (None for another episode's, or a deleted one)."""
+    return db.session.scalar(
+        select(Rating).join(Session, Rating.session_id == Session.id)
+        .where(Rating.id == rating_id, Session.episode_id == episode.id,
+               Rating.deleted_at.is_(None), Session.deleted_at.is_(None))
+    )
+
+
+def live_session_of(episode: Episode, session_id: int) -> Session | None:
+    return db.session.scalar(
+        select(Session).where(Session.id == session_id, Session.episode_id == episode.id,
+                              Session.deleted_at.is_(None))
+    )
+
+
+def correct_rating(episode: Episode, rating: Rating, change: RatingCorrection) -> None:
+    """New items on the live row, the old ones kept in rating_revision; audited "correct_rating"."""
+    db.session.add(RatingRevision(
+        rating_id=rating.id, old_item1_x10=rating.item1_x10, old_item2_x10=rating.item2_x10,
+        old_item3_x10=rating.item3_x10, old_item4_x10=rating.item4_x10, old_total_x10=rating.total_x10,
+        reason=change.reason, changed_by_id=_actor_id(),
+    ))
+    rating.set_items(change.items)
+    record("correct_rating", object_type="rating", object_id=rating.id, unit_id=episode.unit_id)
+    db.session.commit()
+
+
+def correct_session(episode: Episode, session: Session, new_date: date, reason: str) -> None:
+    """New date, the old one kept in session_revision; audited "correct_session"."""
+    db.session.add(SessionRevision(session_id=session.id, old_date=session.date, reason=reason,
+                                   changed_by_id=_actor_id()))
+    session.date = new_date
+    record("correct_session", object_type="session", object_id=session.id, unit_id=episode.unit_id)
+    db.session.commit()
+
+
+def delete_rating(episode: Episode, rating: Rating, reason: str) -> None:
+    """Soft delete: the row stays with who, when and why; audited "delete_rating"."""
+    rating.deleted_at, rating.deleted_by_id, rating.delete_reason = utcnow(), _actor_id(), reason
+    record("delete_rating", object_type="rating", object_id=rating.id, unit_id=episode.unit_id)
+    db.session.commit()
+
+
+def delete_session(episode: Episode, session: Session, reason: str) -> None:
+    """Soft delete of a session: its ratings and attendance disappear with it from every view."""
+    session.deleted_at, session.deleted_by_id, session.delete_reason = utcnow(), _actor_id(), reason
+    record("delete_session", object_type="session", object_id=session.id, unit_id=episode.unit_id)
+    db.session.commit()
+
+
+# ---------------------------------------------------------------- close and reassign
+
+
+def close_episode(episode: Episode, data: CloseInput) -> None:
+    episode.end_date = data.end_date
+    episode.end_reason = data.end_reason
+    episode.child_no_rating_reason = data.child_no_rating_reason
+    record("close_episode", object_type="episode", object_id=episode.id, unit_id=episode.unit_id)
+    db.session.commit()
+
+
+def unit_therapists(unit_id: int, today: date) -> list[Staff]:
+    """Enabled therapists who belong to the unit today: those a case can be given to."""
+    memberships = (select(UnitMembership.staff_id)
+                   .where(UnitMembership.unit_id == unit_id, UnitMembership.valid_from <= today,
+                          (UnitMembership.valid_to.is_(None)) | (UnitMembership.valid_to >= today)))
+    return list(db.session.scalars(
+        select(Staff).where(Staff.id.in_(memberships), Staff.role == "therapist", Staff.is_enabled)
+        .order_by(Staff.username)))
+
+
+def reassign_episode(episode: Episode, therapist_id: int) -> None:
+    episode.therapist_id = therapist_id
+    record("reassign_episode", object_type="episode", object_id=episode.id, unit_id=episode.unit_id)
+    db.session.commit()

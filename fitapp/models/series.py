@@ -1,0 +1,57 @@
+"""Derived series summaries (metrics.md §3–§5), one row per series, kept for cheap reports.
+
+Rows are never edited by hand: :func:`fitapp.reports.series_store.refresh_series`
+recomputes them from the ratings with the active norm set. Scores are kept in
+integer tenths and thresholds in hundredths, like ratings and norm parameters,
+so they are exact on every database.
+"""
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fitapp.extensions import db
+from fitapp.scoring.instruments import ALL_INSTRUMENTS
+from fitapp.scoring.series import CATEGORIES
+
+
+class SeriesSummaryRecord(db.Model):
+    """F, L, d, n, thresholds and category of one series (episode × subject × rater × instrument)."""
+
+    __tablename__ = "series_summary"
+    __table_args__ = (
+        UniqueConstraint("episode_id", "subject_id", "rater_id", "instrument"),
+        CheckConstraint(f"instrument IN {tuple(ALL_INSTRUMENTS)!r}", name="instrument"),
+        CheckConstraint(f"category IS NULL OR category IN {CATEGORIES!r}", name="category"),
+        CheckConstraint("n >= 1", name="n"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Derived data must never block deleting what it was derived from (retention), hence CASCADE.
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id", ondelete="CASCADE"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    instrument: Mapped[str] = mapped_column(String(10))
+    n: Mapped[int] = mapped_column(Integer)
+    intake_date: Mapped[date] = mapped_column(Date)
+    intake_x10: Mapped[int] = mapped_column(Integer)
+    last_date: Mapped[date] = mapped_column(Date)
+    last_x10: Mapped[int] = mapped_column(Integer)
+    change_x10: Mapped[int | None] = mapped_column(Integer)
+    cutoff_x100: Mapped[int | None] = mapped_column(Integer)
+    rc_x100: Mapped[int | None] = mapped_column(Integer)
+    intake_clinical: Mapped[bool | None] = mapped_column(Boolean)
+    category: Mapped[str | None] = mapped_column(String(20))
+    parameter_set: Mapped[str | None] = mapped_column(String(40))
+    is_self: Mapped[bool] = mapped_column(Boolean)
+    # The §5 index series of an index participant: at most one per index participant and episode.
+    is_index_series: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def intake_score(self) -> Decimal:
+        return Decimal(self.intake_x10).scaleb(-1)
+
+    @property
+    def last_score(self) -> Decimal:
+        return Decimal(self.last_x10).scaleb(-1)

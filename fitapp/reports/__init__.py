@@ -1,0 +1,1 @@
+"""Unit reports: SQL aggregates (queries) -> pure scoring -> exports (house-style.md)."""

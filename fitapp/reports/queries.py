@@ -1,0 +1,220 @@
+"""SQL aggregates that feed the unit-report indicators (metrics.md §5–§6).
+
+The database selects the closed episodes of a period and scope, counts their
+sessions, joins each index person to their stored index series and sums the
+alliance ratings; Python only turns the rows into the plain records that
+:func:`fitapp.scoring.indicators.compute_indicators` takes. No query here reads
+every rating: series come from the derived ``series_summary`` table
+(see :mod:`fitapp.reports.series_store`), alliance totals arrive already
+grouped by episode and total.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
+
+from fitapp.extensions import db
+from fitapp.models import Episode, Intervention, Participant, Person, Rating, SeriesSummaryRecord, Session, Unit
+from fitapp.reports.series_store import live_ratings, summary_of
+from fitapp.scoring.indicators import REREFERRAL_DAYS, ClosedEpisode, IndexPerson, is_rereferred, rereferral_eligible
+from fitapp.scoring.periods import Period
+
+INDEX_ROLE = "index"
+# metrics.md §6 srs_mean: self-rated SRS/CSRS only; YCSRS is not scored (§1).
+SCORED_ALLIANCE = ("SRS", "CSRS")
+# What summary_of() needs from a stored series row.
+SERIES_COLUMNS = ("instrument", "n", "intake_date", "intake_x10", "last_date", "last_x10", "change_x10",
+                  "cutoff_x100", "rc_x100", "intake_clinical", "category", "parameter_set")
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything compute_indicators needs for a period, for several units at once.
+
+    ``unit_of`` maps each closed episode to its unit so that one set of
+    queries serves every unit block (:meth:`by_unit`) and the ALL block.
+    """
+
+    episodes: list[ClosedEpisode]
+    persons: list[IndexPerson]
+    srs_totals: list[tuple[int, str, Decimal]]
+    unit_of: dict[int, int]
+    parameter_sets: frozenset[str]
+
+    def by_unit(self) -> dict[int, ReportInputs]:
+        """These inputs cut into one block per unit, in one pass over each list."""
+        blocks: dict[int, ReportInputs] = {}
+        for episode in self.episodes:
+            unit_id = self.unit_of[episode.episode_id]
+            if unit_id not in blocks:
+                blocks[unit_id] = ReportInputs([], [], [], {}, self.parameter_sets)
+            blocks[unit_id].episodes.append(episode)
+            blocks[unit_id].unit_of[episode.episode_id] = unit_id
+        for person in self.persons:
+            blocks[self.unit_of[person.episode_id]].persons.append(person)
+        for srs in self.srs_totals:
+            blocks[self.unit_of[srs[0]]].srs_totals.append(srs)
+        return blocks
+
+
+def report_inputs(period: Period, unit_ids: Collection[int] | None, as_of: date) -> ReportInputs:
+    """Closed episodes, index persons and SRS totals of ``period`` in ``unit_ids`` (all when None).
+
+    metrics.md §5: an episode belongs to the period in which it closed.
+    """
+    facts = closed_episodes(period, unit_ids)
+    episodes = {fact.episode.episode_id: fact.episode for fact in facts}
+    persons, parameter_sets = index_persons(period, unit_ids, as_of, episodes)
+    return ReportInputs(
+        episodes=list(episodes.values()),
+        persons=persons,
+        srs_totals=srs_totals(period, unit_ids, episodes),
+        unit_of={fact.episode.episode_id: fact.unit_id for fact in facts},
+        parameter_sets=parameter_sets,
+    )
+
+
+def _closed_in(period: Period, unit_ids: Collection[int] | None) -> list:
+    """WHERE terms on Episode: end date in the period (both ends included), unit in scope."""
+    terms = [Episode.end_date >= period.start, Episode.end_date <= period.end]
+    if unit_ids is not None:
+        terms.append(Episode.unit_id.in_(sorted(unit_ids)))
+    return terms
+
+
+@dataclass(frozen=True)
+class EpisodeFact:
+    unit_id: int
+    episode: ClosedEpisode
+
+
+def closed_episodes(period: Period, unit_ids: Collection[int] | None) -> list[EpisodeFact]:
+    """Closed episodes with their session count, one GROUP BY (metrics.md §5; §6 mean_sessions)."""
+    query = (
+        select(Episode.id, Episode.unit_id, Intervention.code, Episode.referral_date, Episode.start_date,
+               Episode.end_date, Episode.end_reason, func.count(Session.id))
+        .join(Intervention, Episode.intervention_id == Intervention.id)
+        # Soft-deleted sessions were never held, as far as reports are concerned.
+        .outerjoin(Session, and_(Session.episode_id == Episode.id, Session.deleted_at.is_(None)))
+        .where(*_closed_in(period, unit_ids))
+        .group_by(Episode.id, Episode.unit_id, Intervention.code, Episode.referral_date, Episode.start_date,
+                  Episode.end_date, Episode.end_reason)
+        .order_by(Episode.id)
+    )
+    return [
+        EpisodeFact(unit_id, ClosedEpisode(episode_id, code, referral, start, end, reason, n_sessions))
+        for episode_id, unit_id, code, referral, start, end, reason, n_sessions in db.session.execute(query)
+    ]
+
+
+def index_persons(
+    period: Period, unit_ids: Collection[int] | None, as_of: date, episodes: dict[int, ClosedEpisode]
+) -> tuple[list[IndexPerson], frozenset[str]]:
+    """Index persons of the closed episodes with their §5 index series (metrics.md §5–§6).
+
+    Also returns the norm set keys the index series were computed with, so the
+    caller can refuse figures that mix parameter sets.
+    """
+    series = aliased(SeriesSummaryRecord)
+    # Columns rather than the entity: building ORM objects cost more than the query itself.
+    query = (
+        select(Participant.episode_id, Participant.person_id, Person.birth_year, Person.gender,
+               *(getattr(series, name) for name in SERIES_COLUMNS))
+        .join(Episode, Participant.episode_id == Episode.id)
+        .join(Person, Participant.person_id == Person.id)
+        .outerjoin(series, and_(series.episode_id == Participant.episode_id, series.subject_id == Participant.id,
+                                series.is_index_series))
+        .where(Participant.role == INDEX_ROLE, *_closed_in(period, unit_ids))
+        .order_by(Participant.episode_id, Participant.person_id)
+    )
+    rows = db.session.execute(query).all()
+    rereferred = rereferred_persons(period, unit_ids, as_of)
+    persons = []
+    parameter_sets = set()
+    for row in rows:
+        episode_id, person_id, birth_year, gender = row[:4]
+        episode = episodes[episode_id]
+        summary = None if row.n is None else summary_of(row)
+        if summary is not None and summary.parameter_set is not None:
+            parameter_sets.add(summary.parameter_set)
+        persons.append(IndexPerson(
+            episode_id=episode_id,
+            person_id=person_id,
+            birth_year=birth_year,
+            gender=gender,
+            episode_start=episode.start_date,
+            intervention=episode.intervention,
+            # The index series is chosen among the person's self-rated outcome
+            # series (§5), so it exists exactly when there is such a rating.
+            has_self_outcome_rating=summary is not None,
+            index_series=summary,
+            eligible_for_rereferral=rereferral_eligible(episode.end_date, as_of),
+            rereferred_12m=(episode_id, person_id) in rereferred,
+        ))
+    return persons, frozenset(parameter_sets)
+
+
+def rereferred_persons(period: Period, unit_ids: Collection[int] | None, as_of: date) -> set[tuple[int, int]]:
+    """(episode, person) pairs of index persons re-referred within 365 days (metrics.md §6, not_rereferred_12m).
+
+    Another episode of the same district (any unit of it, also units outside
+    the report's scope) in which the person takes part in any role, starting
+    after this episode's end and at most 365 days after it. SQL narrows the
+    candidates with plain date comparisons (date arithmetic differs between
+    databases); :func:`is_rereferred` makes the exact decision. Only
+    episodes eligible on ``as_of`` are looked at.
+    """
+    latest_eligible_end = as_of - timedelta(days=REREFERRAL_DAYS)
+    if latest_eligible_end < period.start:
+        return set()
+    own_unit, later, later_unit, other = aliased(Unit), aliased(Episode), aliased(Unit), aliased(Participant)
+    query = (
+        select(Participant.episode_id, Participant.person_id, Episode.end_date, later.start_date)
+        .join(Episode, Participant.episode_id == Episode.id)
+        .join(own_unit, Episode.unit_id == own_unit.id)
+        .join(other, and_(other.person_id == Participant.person_id, other.episode_id != Participant.episode_id))
+        .join(later, other.episode_id == later.id)
+        .join(later_unit, later.unit_id == later_unit.id)
+        .where(
+            Participant.role == INDEX_ROLE,
+            *_closed_in(period, unit_ids),
+            Episode.end_date <= latest_eligible_end,
+            later_unit.district_id == own_unit.district_id,
+            later.start_date > Episode.end_date,
+            later.start_date <= min(period.end, latest_eligible_end) + timedelta(days=REREFERRAL_DAYS),
+        )
+    )
+    starts: dict[tuple[int, int], tuple[date, list[date]]] = {}
+    for episode_id, person_id, end_date, later_start in db.session.execute(query):
+        starts.setdefault((episode_id, person_id), (end_date, []))[1].append(later_start)
+    return {key for key, (end_date, later_starts) in starts.items() if is_rereferred(end_date, later_starts)}
+
+
+def srs_totals(
+    period: Period, unit_ids: Collection[int] | None, episodes: dict[int, ClosedEpisode]
+) -> list[tuple[int, str, Decimal]]:
+    """(episode, intervention, total) of every self-rated SRS/CSRS rating in the closed episodes (§6 srs_mean).
+
+    The database groups equal totals of an episode, so only one row per
+    distinct total travels; the list repeats it as often as it occurred.
+    """
+    query = (
+        select(Session.episode_id, Rating.total_x10, func.count())
+        .select_from(Rating)
+        .join(Session, Rating.session_id == Session.id)
+        .join(Episode, Session.episode_id == Episode.id)
+        .where(Rating.instrument.in_(SCORED_ALLIANCE), Rating.subject_id == Rating.rater_id, *live_ratings(),
+               *_closed_in(period, unit_ids))
+        .group_by(Session.episode_id, Rating.total_x10)
+        .order_by(Session.episode_id, Rating.total_x10)
+    )
+    totals = []
+    for episode_id, total_x10, count in db.session.execute(query):
+        item = (episode_id, episodes[episode_id].intervention, Decimal(total_x10).scaleb(-1))
+        totals.extend([item] * count)
+    return totals

@@ -1,0 +1,192 @@
+"""Keeps the derived ``series_summary`` table in step with the ratings (metrics.md §3–§5).
+
+Reports read intake, last score, change and category of every series from this
+table instead of re-reading the ratings. Writers call :func:`refresh_series`
+with the episodes they changed, after their own commit; a change of the active
+norm set needs a full refresh (``flask --app fitapp refresh-series``).
+
+Work is done in batches of episodes: each batch reads only its own ratings
+(one small integer per rating), recomputes its series with the pure scoring
+functions, and replaces its rows in one transaction. So memory stays bounded
+however large the city, and a report never sees half a batch.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import groupby
+
+from sqlalchemy import delete, insert, select
+
+from fitapp.extensions import db
+from fitapp.models import Participant, Person, Rating, SeriesSummaryRecord, Session
+from fitapp.models.cases import Episode
+from fitapp.norms_service import active_norm_set
+from fitapp.scoring.norms import NormSet
+from fitapp.scoring.series import RatingPoint, SeriesSummary, select_index_series, summarise_series
+
+EPISODES_PER_BATCH = 2000
+INDEX_ROLE = "index"
+
+
+@dataclass(frozen=True)
+class SeriesKey:
+    """What makes a series (metrics.md §3): episode × subject × rater × instrument."""
+
+    episode_id: int
+    subject_id: int
+    rater_id: int
+    instrument: str
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    episodes: int
+    series: int
+
+
+def refresh_series(episode_ids: Iterable[int] | None = None) -> RefreshResult:
+    """Recompute the series rows of ``episode_ids`` (every episode when None) and commit.
+
+    Rows of series whose ratings are gone (deleted or soft-deleted, or in a
+    soft-deleted session) are removed; episodes without ratings end with no rows. Call it after committing the ratings you
+    changed: it commits once per batch, so it would also commit anything
+    still pending in the session.
+    """
+    norm_set = active_norm_set()
+    if episode_ids is None:
+        _delete_orphans()
+        ids = list(db.session.scalars(select(Episode.id).order_by(Episode.id)))
+    else:
+        ids = sorted(set(episode_ids))
+    written = 0
+    for batch in _batches(ids, EPISODES_PER_BATCH):
+        written += _refresh_batch(batch, norm_set)
+        db.session.commit()
+    return RefreshResult(episodes=len(ids), series=written)
+
+
+def _batches(ids: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start:start + size])
+
+
+def _delete_orphans() -> None:
+    # Without foreign-key enforcement (SQLite) a deleted episode's rows would linger.
+    db.session.execute(
+        delete(SeriesSummaryRecord).where(SeriesSummaryRecord.episode_id.not_in(select(Episode.id)))
+    )
+
+
+def _refresh_batch(episode_ids: list[int], norm_set: NormSet) -> int:
+    """Replace the rows of one batch of episodes; returns the number of series written."""
+    summaries = summarise_batch(episode_ids, norm_set)
+    db.session.execute(delete(SeriesSummaryRecord).where(SeriesSummaryRecord.episode_id.in_(episode_ids)))
+    rows = [_row(key, summary, is_index) for key, (summary, is_index) in summaries.items()]
+    if rows:
+        # Core insert on the table: one executemany, not one ORM statement per row.
+        db.session.execute(insert(SeriesSummaryRecord.__table__), rows)
+    return len(rows)
+
+
+def summarise_batch(episode_ids: list[int], norm_set: NormSet) -> dict[SeriesKey, tuple[SeriesSummary, bool]]:
+    """Summary and index-series flag of every series of the episodes (metrics.md §3–§5)."""
+    summaries: dict[SeriesKey, SeriesSummary] = {}
+    index_subjects: set[int] = set()
+    for key, birth_year, role, points in _series_points(episode_ids):
+        summaries[key] = summarise_series(key.instrument, points, birth_year, norm_set)
+        if role == INDEX_ROLE:
+            index_subjects.add(key.subject_id)
+    index_keys = _index_series_keys(summaries, index_subjects)
+    return {key: (summary, key in index_keys) for key, summary in summaries.items()}
+
+
+def _series_points(episode_ids: list[int]) -> Iterator[tuple[SeriesKey, int | None, str, list[RatingPoint]]]:
+    """The ratings of the episodes grouped into series, with the subject's birth year and role."""
+    query = (
+        select(Session.episode_id, Rating.subject_id, Rating.rater_id, Rating.instrument,
+               Person.birth_year, Participant.role, Session.date, Session.number, Rating.total_x10)
+        .select_from(Rating)
+        .join(Session, Rating.session_id == Session.id)
+        .join(Participant, Rating.subject_id == Participant.id)
+        .join(Person, Participant.person_id == Person.id)
+        .where(Session.episode_id.in_(episode_ids), *live_ratings())
+        .order_by(Session.episode_id, Rating.subject_id, Rating.rater_id, Rating.instrument)
+    )
+    rows = db.session.execute(query)
+    for head, ratings in groupby(rows, key=lambda r: r[:6]):
+        episode_id, subject_id, rater_id, instrument, birth_year, role = head
+        points = [RatingPoint(r.date, r.number, Decimal(r.total_x10).scaleb(-1)) for r in ratings]
+        yield SeriesKey(episode_id, subject_id, rater_id, instrument), birth_year, role, points
+
+
+def live_ratings() -> tuple:
+    """WHERE terms that leave out soft-deleted ratings and ratings of soft-deleted sessions."""
+    return Rating.deleted_at.is_(None), Session.deleted_at.is_(None)
+
+
+def _index_series_keys(summaries: dict[SeriesKey, SeriesSummary], index_subjects: set[int]) -> set[SeriesKey]:
+    """The §5 index series of each index participant: among their self-rated outcome series."""
+    candidates: dict[int, list[SeriesKey]] = {}
+    for key in summaries:
+        if key.subject_id in index_subjects and key.subject_id == key.rater_id:
+            candidates.setdefault(key.subject_id, []).append(key)
+    chosen = set()
+    for keys in candidates.values():
+        best = select_index_series([summaries[k] for k in keys])
+        if best is not None:
+            chosen.add(next(k for k in keys if summaries[k] is best))
+    return chosen
+
+
+def _row(key: SeriesKey, summary: SeriesSummary, is_index: bool) -> dict:
+    return {
+        "episode_id": key.episode_id,
+        "subject_id": key.subject_id,
+        "rater_id": key.rater_id,
+        "instrument": key.instrument,
+        "n": summary.n,
+        "intake_date": summary.intake_date,
+        "intake_x10": _tenths(summary.intake_score),
+        "last_date": summary.last_date,
+        "last_x10": _tenths(summary.last_score),
+        "change_x10": _tenths(summary.change),
+        "cutoff_x100": _hundredths(summary.cutoff),
+        "rc_x100": _hundredths(summary.rc),
+        "intake_clinical": summary.intake_clinical,
+        "category": summary.category,
+        "parameter_set": summary.parameter_set,
+        "is_self": key.subject_id == key.rater_id,
+        "is_index_series": is_index,
+    }
+
+
+def _tenths(value: Decimal | None) -> int | None:
+    return None if value is None else int(value.scaleb(1))
+
+
+def _hundredths(value: Decimal | None) -> int | None:
+    return None if value is None else int(value.scaleb(2))
+
+
+def summary_of(record: SeriesSummaryRecord | tuple) -> SeriesSummary:
+    """A stored row back as the pure :class:`SeriesSummary` the indicators take.
+
+    Accepts the ORM object or any row with the same attribute names.
+    """
+    return SeriesSummary(
+        instrument=record.instrument,
+        n=record.n,
+        intake_date=record.intake_date,
+        intake_score=Decimal(record.intake_x10).scaleb(-1),
+        last_date=record.last_date,
+        last_score=Decimal(record.last_x10).scaleb(-1),
+        change=None if record.change_x10 is None else Decimal(record.change_x10).scaleb(-1),
+        cutoff=None if record.cutoff_x100 is None else Decimal(record.cutoff_x100).scaleb(-2),
+        rc=None if record.rc_x100 is None else Decimal(record.rc_x100).scaleb(-2),
+        intake_clinical=record.intake_clinical,
+        category=record.category,
+        parameter_set=record.parameter_set,
+    )
+

@@ -1,0 +1,129 @@
+"""Unit reports: queries -> pure indicators -> suppression (metrics.md §5–§7).
+
+One set of queries serves every unit of a report: the rows are cut into unit
+blocks in Python, each block goes through
+:func:`~fitapp.scoring.indicators.compute_indicators` and
+:func:`~fitapp.scoring.suppression.suppress`, and the union of the units
+gives the ``ALL`` block.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from flask import current_app
+from sqlalchemy import select
+
+from fitapp.extensions import db
+from fitapp.models import Unit
+from fitapp.norms_service import NoActiveNormSet, active_norm_set
+from fitapp.reports.queries import ReportInputs, report_inputs
+from fitapp.scoring.indicators import Cell, compute_indicators
+from fitapp.scoring import periods
+from fitapp.scoring.periods import Period
+from fitapp.scoring.suppression import suppress
+
+ALL_UNITS = "ALL"
+
+
+class ReportError(Exception):
+    """The report cannot be made as asked (unknown unit, bad period, stale series)."""
+
+
+class ReportRow(NamedTuple):
+    """One cell of the report file (interchange.md "Report file").
+
+    A NamedTuple rather than a dataclass: a city report has tens of
+    thousands of cells and this is the cheapest immutable record.
+    """
+
+    period: str
+    unit: str
+    breakdown: str
+    group: str
+    indicator: str
+    kind: str
+    numerator: int | None
+    denominator: int | None
+    value: Decimal | None
+    suppressed: bool
+
+
+def report_period(year: int, tertial_no: int, ytd: bool) -> Period:
+    """Tertial ``tertial_no`` of ``year``, or the year to date through it (metrics.md §6, "Periods")."""
+    try:
+        return periods.year_to_date(year, tertial_no) if ytd else periods.tertial(year, tertial_no)
+    except ValueError as problem:
+        raise ReportError(str(problem)) from None
+
+
+def build_report(year: int, tertial: int, ytd: bool, unit_codes: list[str], as_of: date) -> list[ReportRow]:
+    """Rows for each unit (in code order) and then for all of them together, suppressed per block.
+
+    metrics.md §6 for the figures, §7 for suppression with the threshold in
+    ``SUPPRESSION_THRESHOLD``. No unit codes means every unit.
+    """
+    period = report_period(year, tertial, ytd)
+    units = resolve_units(unit_codes)
+    inputs = report_inputs(period, _scope(units, unit_codes), as_of)
+    _check_norm_set(inputs)
+    threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+    blocks = inputs.by_unit()
+    rows: list[ReportRow] = []
+    for unit_id, code in units:
+        block = blocks.get(unit_id) or ReportInputs([], [], [], {}, inputs.parameter_sets)
+        rows.extend(_block(period, code, block, threshold))
+    rows.extend(_block(period, ALL_UNITS, inputs, threshold))
+    return rows
+
+
+def resolve_units(unit_codes: Sequence[str]) -> list[tuple[int, str]]:
+    """(id, code) of the given units, or of every unit, ordered by code; unknown codes are an error."""
+    known = dict(db.session.execute(select(Unit.code, Unit.id)).all())
+    unknown = sorted({code for code in unit_codes if code not in known})
+    if unknown:
+        raise ReportError(f"unknown unit code(s): {', '.join(unknown)}")
+    codes = sorted(set(unit_codes) if unit_codes else known)
+    return [(known[code], code) for code in codes]
+
+
+def _scope(units: list[tuple[int, str]], unit_codes: Sequence[str]) -> set[int] | None:
+    # Without a unit filter the database can skip the IN list: the whole city is asked for.
+    return {unit_id for unit_id, _ in units} if unit_codes else None
+
+
+def _check_norm_set(inputs: ReportInputs) -> None:
+    """Refuse figures from series computed with another norm set than the active one (metrics.md §2)."""
+    try:
+        active = active_norm_set().key
+    except NoActiveNormSet as problem:
+        raise ReportError(str(problem)) from None
+    stale = sorted(inputs.parameter_sets - {active})
+    if stale:
+        raise ReportError(
+            f"series were computed with norm set(s) {', '.join(stale)}, not the active {active}: "
+            "run 'flask --app fitapp refresh-series' first"
+        )
+
+
+def _block(period: Period, unit: str, inputs: ReportInputs, threshold: int) -> list[ReportRow]:
+    """One unit's (or ALL's) cells, suppressed as one block (metrics.md §7)."""
+    cells = compute_indicators(inputs.episodes, inputs.persons, inputs.srs_totals)
+    return [_row(period, unit, cell) for cell in suppress(cells, threshold)]
+
+
+def _row(period: Period, unit: str, cell: Cell) -> ReportRow:
+    return ReportRow(
+        period=period.label,
+        unit=unit,
+        breakdown=cell.breakdown,
+        group=cell.group,
+        indicator=cell.indicator,
+        kind=cell.kind,
+        numerator=None if cell.numerator is None else int(cell.numerator),
+        denominator=cell.denominator,
+        value=cell.value,
+        suppressed=cell.suppressed,
+    )
