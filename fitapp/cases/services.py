@@ -21,6 +21,7 @@ from fitapp.extensions import db
 from fitapp.models import (
     Attendance, Episode, Intervention, Participant, Person, Rating, RatingRevision, Session, Staff,
 )
+from fitapp.models.ratings import live_ratings
 from fitapp.norms_service import active_norm_set
 from fitapp.scoring import (
     ALL_INSTRUMENTS, RatingPoint, SeriesSummary, age_at, episode_alerts, gender_group, is_alliance, is_outcome,
@@ -43,7 +44,7 @@ def live_session():
 
 def live_rating():
     """Condition for ratings that are not soft-deleted and whose session is not either."""
-    return and_(Rating.deleted_at.is_(None), Session.deleted_at.is_(None))
+    return and_(*live_ratings())
 
 
 # ---------------------------------------------------------------- alerts (metrics.md §8)

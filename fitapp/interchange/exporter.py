@@ -19,6 +19,7 @@ from fitapp import audit
 from fitapp.extensions import db
 from fitapp.interchange.csvio import write_table
 from fitapp.models import Episode, Intervention, Participant, Person, Rating, Session, Unit
+from fitapp.models.ratings import live_ratings
 from fitapp.norms_service import NoActiveNormSet, active_norm_set
 from fitapp.scoring.norms import NormSet
 from fitapp.scoring.numbers import ONE_DECIMAL
@@ -114,7 +115,7 @@ def _series_of(episode_ids: list[int]) -> dict[SeriesHead, list[RatingPoint]]:
         .join(subject_person, subject.person_id == subject_person.id)
         .join(rater, Rating.rater_id == rater.id)
         .join(rater_person, rater.person_id == rater_person.id)
-        .where(Episode.id.in_(episode_ids))
+        .where(Episode.id.in_(episode_ids), *live_ratings())
     )
     series: dict[SeriesHead, list[RatingPoint]] = {}
     for (episode_ref, intervention, person_ref, role, rater_ref, instrument, birth_year, gender, start, end,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fitapp.extensions import db
 from fitapp.models._types import created_at_column
-from fitapp.models.cases import CORRECTION_REASONS
+from fitapp.models.cases import CORRECTION_REASONS, Session
 from fitapp.scoring.instruments import ALL_INSTRUMENTS
 
 
@@ -104,3 +104,11 @@ class RatingRevision(db.Model):
     @property
     def old_total(self) -> Decimal:
         return Decimal(self.old_total_x10) / 10
+
+
+def live_ratings() -> tuple:
+    """WHERE terms for ratings that are not soft-deleted and whose session is not either.
+
+    Every reader of ratings (screens, alerts, series, reports, exports) uses these.
+    """
+    return Rating.deleted_at.is_(None), Session.deleted_at.is_(None)

@@ -20,7 +20,8 @@ from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
 from fitapp.models import Episode, Intervention, Participant, Person, Rating, SeriesSummaryRecord, Session, Unit
-from fitapp.reports.series_store import live_ratings, summary_of
+from fitapp.models.ratings import live_ratings
+from fitapp.reports.series_store import summary_of
 from fitapp.scoring.indicators import REREFERRAL_DAYS, ClosedEpisode, IndexPerson, is_rereferred, rereferral_eligible
 from fitapp.scoring.periods import Period
 

@@ -22,6 +22,7 @@ from sqlalchemy import delete, insert, select
 from fitapp.extensions import db
 from fitapp.models import Participant, Person, Rating, SeriesSummaryRecord, Session
 from fitapp.models.cases import Episode
+from fitapp.models.ratings import live_ratings
 from fitapp.norms_service import active_norm_set
 from fitapp.scoring.norms import NormSet
 from fitapp.scoring.series import RatingPoint, SeriesSummary, select_index_series, summarise_series
@@ -120,10 +121,6 @@ def _series_points(episode_ids: list[int]) -> Iterator[tuple[SeriesKey, int | No
         points = [RatingPoint(r.date, r.number, Decimal(r.total_x10).scaleb(-1)) for r in ratings]
         yield SeriesKey(episode_id, subject_id, rater_id, instrument), birth_year, role, points
 
-
-def live_ratings() -> tuple:
-    """WHERE terms that leave out soft-deleted ratings and ratings of soft-deleted sessions."""
-    return Rating.deleted_at.is_(None), Session.deleted_at.is_(None)
 
 
 def _index_series_keys(summaries: dict[SeriesKey, SeriesSummary], index_subjects: set[int]) -> set[SeriesKey]:

@@ -172,3 +172,28 @@ def test_an_export_is_audited(imported, tmp_path):
 
 def test_an_empty_database_exports_a_header_only(app, tmp_path):
     assert exported(tmp_path) == []
+
+
+def test_soft_deleted_ratings_and_sessions_are_not_exported(imported, tmp_path):
+    from datetime import datetime, timezone
+
+    from fitapp.models import Episode, Participant, Person, Rating, Session
+
+    def live_ratings_of(ref: str):
+        return (select(Rating).join(Rating.session).join(Session.episode).join(Rating.subject)
+                .join(Participant.person).where(Episode.ref == ref, Person.ref == "P2", Rating.instrument == "ORS"))
+
+    now = datetime.now(timezone.utc)
+    # P2's ORS 30.0, 27.0, 24.9: deleting the last rating makes it 30.0 → 27.0 (d −3.0: unchanged).
+    last = db.session.scalars(live_ratings_of("E1").order_by(Session.number.desc())).first()
+    last.deleted_at, last.delete_reason = now, "typing_error"
+    # Deleting E3's second session removes P6's and P7's second ratings: single ratings.
+    second = db.session.scalars(select(Session).join(Session.episode).where(Episode.ref == "E3",
+                                                                           Session.number == 2)).one()
+    second.deleted_at, second.delete_reason = now, "duplicate"
+    db.session.commit()
+    rows = {tuple(r.split(";")[i] for i in (1, 3, 5, 6)): r.split(";") for r in exported(tmp_path)}
+    p2 = rows[("E1", "P2", "", "ORS")]
+    assert (p2[12], p2[16], p2[17], p2[21]) == ("2", "27.0", "-3.0", "unchanged")
+    assert rows[("E3", "P6", "", "ORS")][21] == "single_rating"
+    assert rows[("E3", "P7", "", "CORS")][21] == "single_rating"
