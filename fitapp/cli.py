@@ -60,7 +60,7 @@ def demo_command(seed: int, if_empty: bool, today) -> None:
         sys.exit(1)
     click.echo(result.summary())
     click.echo("")
-    click.echo("Demo logins (password for all: see below):")
+    click.echo("Demo logins (login name, password, role):")
     for login in demo_logins():
         click.echo(f"  {login.username:<14} {login.password:<20} {login.description}")
 
