@@ -21,12 +21,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=_migrations_dir())
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
+    extensions.limiter.init_app(app)
     i18n.init_app(app)
 
     from fitapp.auth import bp as auth_bp
     from fitapp.auth.loader import init_login
     from fitapp.cases import bp as cases_bp
     from fitapp.errors import bp as errors_bp
+    from fitapp.reports import bp as reports_bp
     from fitapp.security import init_security
 
     init_login(app)
@@ -34,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(errors_bp)
+    app.register_blueprint(reports_bp)
 
     from fitapp.cli import register_commands
 

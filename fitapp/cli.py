@@ -121,7 +121,20 @@ def refresh_series_command() -> None:
     click.echo(f"{result.series} series of {result.episodes} episodes refreshed")
 
 
+@click.command("audit-verify")
+@with_appcontext
+def audit_verify_command() -> None:
+    """Check the audit log's hash chain; exit 1 naming the first broken entry."""
+    from fitapp.audit import verify_chain
+
+    checked, broken = verify_chain()
+    if broken is not None:
+        click.echo(f"Audit chain BROKEN at {broken} ({checked} entries before it are intact).", err=True)
+        sys.exit(1)
+    click.echo(f"Audit chain intact: {checked} entries.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (import_ratings_command, export_outcomes_command, demo_command, create_staff_command,
-                    report_command, refresh_series_command):
+                    report_command, refresh_series_command, audit_verify_command):
         app.cli.add_command(command)

@@ -13,6 +13,26 @@ def default_sqlite_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "fitapp.sqlite")
 
 
+def _non_negative_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return value
+
+
+def _positive_int(name: str, default: int) -> int:
+    value = _non_negative_int(name, default)
+    if value == 0:
+        raise ConfigError(f"{name} must be at least 1")
+    return value
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config from the environment, failing fast on missing secrets.
 
@@ -34,10 +54,26 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_sqlite_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # The session is a signed cookie; the timestamps and session version in it are checked
+        # on every request (fitapp.auth.sessions). Secure (and the __Host- prefix) in production.
+        "SESSION_COOKIE_NAME": "__Host-fitapp" if env == "production" else "fitapp",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "IDLE_TIMEOUT_MINUTES": _positive_int("FITAPP_IDLE_TIMEOUT_MINUTES", 30),
+        "ABSOLUTE_TIMEOUT_HOURS": _positive_int("FITAPP_ABSOLUTE_TIMEOUT_HOURS", 10),
+        # Login throttling (Flask-Limiter). In-memory counters are per process: with several
+        # gunicorn workers set RATELIMIT_STORAGE_URI to a shared store (redis://, memcached://).
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT": os.environ.get("FITAPP_LOGIN_RATE_LIMIT", "10/minute;50/hour"),
+        # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust
+        # (werkzeug ProxyFix); 0 trusts none. Needed for HSTS and per-IP throttling behind a proxy.
+        "PROXY_FIX_COUNT": _non_negative_int("FITAPP_PROXY_FIX", 0),
+        "TOTP_ISSUER": os.environ.get("FITAPP_TOTP_ISSUER", "fitapp"),
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_SUPPORTED_LOCALES": ("sv", "en"),
         "SUPPRESSION_THRESHOLD": int(os.environ.get("FITAPP_SUPPRESSION_THRESHOLD", "5")),

@@ -1,5 +1,7 @@
 """Flask extensions, created once and bound to the app in create_app()."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,3 +28,6 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# No default limits: only the login steps are throttled (fitapp.auth.routes). Storage and
+# on/off come from the config (RATELIMIT_STORAGE_URI, RATELIMIT_ENABLED) at init_app.
+limiter = Limiter(key_func=get_remote_address)

@@ -18,6 +18,9 @@ from fitapp.models import (
 )
 
 PASSWORD = "correct horse battery"
+# A fixed second-factor secret: admin and quality accounts must have one (fitapp.auth.sessions).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+_DEFAULT = object()
 LONG_AGO = date(2020, 1, 1)
 
 _numbers = count(1)
@@ -53,12 +56,17 @@ def unit(district_: District | None = None, code: str | None = None, name: str |
 
 
 def staff(username: str | None = None, role: str = "therapist", units=(), *, with_password: bool = True,
-          enabled: bool = True, valid_from: date = LONG_AGO, valid_to: date | None = None) -> Staff:
+          enabled: bool = True, valid_from: date = LONG_AGO, valid_to: date | None = None,
+          totp_secret=_DEFAULT) -> Staff:
+    """A staff member; admin and quality accounts get TOTP_SECRET unless ``totp_secret`` says otherwise."""
+    if totp_secret is _DEFAULT:
+        totp_secret = TOTP_SECRET if role in ("admin", "quality") else None
     member = Staff(
         username=username or f"staff{_next()}",
         role=role,
         password_hash=password_hash() if with_password else None,
         is_enabled=enabled,
+        totp_secret=totp_secret,
     )
     for u in units:
         member.memberships.append(UnitMembership(unit=u, valid_from=valid_from, valid_to=valid_to))

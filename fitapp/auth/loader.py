@@ -1,12 +1,24 @@
-"""Flask-Login wiring: load staff by id; everything requires login unless public."""
-from flask import Flask, request
+"""Flask-Login wiring and the gate every request passes.
+
+Order of the checks in ``require_login`` (after CSRFProtect's own check):
+public endpoint? -> logged in? -> session still valid (version, idle, absolute)?
+-> second factor done where the role requires it? -> the endpoint's role rule.
+"""
+from flask import Flask, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from fitapp.audit import record
+from fitapp.auth import sessions
 from fitapp.extensions import db, login_manager
 from fitapp.models import Staff
+from fitapp.permissions import enforce_rule
 
 # The explicit public list (house-style habit 5): every other endpoint needs a login.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.language", "static"})
+# auth.login_code is the second step of logging in: it checks its own pending state.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "auth.language", "static"})
+# What a role that must use the second factor may reach before it has enrolled.
+BEFORE_SECOND_FACTOR = frozenset({"auth.two_factor", "auth.logout"})
 
 
 def load_staff(staff_id: str) -> Staff | None:
@@ -20,6 +32,23 @@ def require_login():
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    staff = current_user._get_current_object()
+    ended = sessions.check_session(staff)
+    if ended is not None:
+        record("session_" + ended, object_type="staff", object_id=staff.id, actor_id=staff.id,
+               actor_name=staff.username)
+        db.session.commit()
+        sessions.end_session()
+        flash(_("Your session has ended. Please log in again."), "info")
+        return login_manager.unauthorized()
+    if sessions.needs_second_factor(staff):
+        if staff.totp_secret:
+            # Enrolled in another session after this one started without the code: log in again.
+            sessions.end_session()
+            return login_manager.unauthorized()
+        if request.endpoint not in BEFORE_SECOND_FACTOR:
+            return redirect(url_for("auth.two_factor"))
+    enforce_rule(staff)
     return None
 
 

@@ -2,9 +2,9 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_hasher = PasswordHasher()
+from fitapp.auth.password_policy import MIN_LENGTH  # noqa: F401  (re-exported)
 
-MIN_LENGTH = 12
+_hasher = PasswordHasher()
 
 
 def hash_password(password: str) -> str:

@@ -1,8 +1,11 @@
-"""Checking a login name and password, and the audit events of logging in and out."""
+"""Checking credentials, changing them, and the audit events of logging in and out."""
 from functools import lru_cache
 
 from fitapp.audit import record
+from fitapp.auth import totp
+from fitapp.auth.password_policy import password_problems
 from fitapp.auth.passwords import hash_password, needs_rehash, verify_password
+from fitapp.auth.sessions import end_all_sessions
 from fitapp.extensions import db
 from fitapp.models import Staff
 from fitapp.models.staff import staff_by_username
@@ -38,5 +41,50 @@ def record_login(staff: Staff) -> None:
 
 
 def record_logout(staff: Staff) -> None:
+    """Logging out ends every session of the account, on every device."""
+    end_all_sessions(staff)
     record("logout", object_type="staff", object_id=staff.id, actor_id=staff.id, actor_name=staff.username)
     db.session.commit()
+
+
+def verify_second_factor(staff: Staff, code: str) -> bool:
+    """The one-time code at login; a wrong or replayed code is audited."""
+    if totp.verify_and_consume(staff, code):
+        return True
+    record("login_failed_code", object_type="staff", object_id=staff.id)
+    db.session.commit()
+    return False
+
+
+def enrol_second_factor(staff: Staff, secret: str, code: str) -> bool:
+    """Store ``secret`` once the user shows a code from it; ends the account's other sessions."""
+    step = totp.matching_step(secret, code)
+    if step is None:
+        record("enrol_second_factor_failed", object_type="staff", object_id=staff.id)
+        db.session.commit()
+        return False
+    staff.totp_secret = secret
+    staff.totp_last_step = step
+    end_all_sessions(staff)
+    record("enrol_second_factor", object_type="staff", object_id=staff.id)
+    db.session.commit()
+    return True
+
+
+def change_password(staff: Staff, current: str, new: str) -> list[str] | None:
+    """None when changed (and every session of the account ended); else the reasons.
+
+    Reasons are the codes of fitapp.auth.password_policy, or "wrong_current".
+    """
+    if not verify_password(staff.password_hash, current):
+        record("change_password_failed", object_type="staff", object_id=staff.id)
+        db.session.commit()
+        return ["wrong_current"]
+    problems = password_problems(new, staff.username)
+    if problems:
+        return problems
+    staff.password_hash = hash_password(new)
+    end_all_sessions(staff)
+    record("change_password", object_type="staff", object_id=staff.id)
+    db.session.commit()
+    return None

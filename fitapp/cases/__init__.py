@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("cases", __name__)
 
-from fitapp.cases import routes  # noqa: E402,F401
+from fitapp.cases import routes, tablet  # noqa: E402,F401

@@ -11,11 +11,12 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from fitapp.cases import bp, changes, forms
+from fitapp.cases import bp, changes, forms, tablet
 from fitapp.cases.access import has_case_access, load_episode_for_view
 from fitapp.cases.services import caseload_for, episode_view, participants_of, record_episode_view
 from fitapp.i18n import format_score
 from fitapp.models.cases import CORRECTION_REASONS, END_REASONS, GENDERS, NO_RATING_REASONS, PARTICIPANT_ROLES
+from fitapp.permissions import ALL_ROLES, CASE_ROLES, THERAPIST, requires
 from fitapp.scoring import ALLIANCE_INSTRUMENTS, OUTCOME_INSTRUMENTS
 
 
@@ -47,6 +48,7 @@ def _refuse_if_closed(episode):
 
 @bp.route("/")
 @login_required
+@requires(ALL_ROLES)
 def caseload():
     if not has_case_access(current_user):
         return render_template("cases/no_caseload.html")
@@ -55,6 +57,7 @@ def caseload():
 
 @bp.route("/cases/<int:episode_id>")
 @login_required
+@requires(CASE_ROLES)
 def episode(episode_id: int):
     episode = load_episode_for_view(current_user, episode_id)
     view = episode_view(episode)
@@ -68,6 +71,7 @@ def episode(episode_id: int):
 
 @bp.route("/cases/new", methods=["GET", "POST"])
 @login_required
+@requires(THERAPIST)
 def open_case():
     if current_user.role != "therapist":
         abort(403)  # cases are opened by the therapist who will hold them
@@ -112,6 +116,7 @@ def _forget_identity_numbers(values: dict) -> None:
 
 @bp.route("/cases/<int:episode_id>/sessions/new", methods=["GET", "POST"])
 @login_required
+@requires(CASE_ROLES)
 def new_session(episode_id: int):
     episode = load_episode_for_view(current_user, episode_id)
     refused = _refuse_if_closed(episode)
@@ -119,7 +124,9 @@ def new_session(episode_id: int):
         return refused
     today = date.today()
     people = [forms.FormPerson(p.id, p.person.ref, p.role, p.person.birth_year) for p in participants_of(episode.id)]
-    errors, values = {}, forms.session_defaults(people, today)
+    # Back from tablet mode: the form as it was, with the family member's marks (fitapp.cases.tablet).
+    draft = tablet.draft_values(episode.id, request.args.get("draft"))
+    errors, values = {}, draft or forms.session_defaults(people, today)
     if request.method == "POST":
         values = request.form.to_dict()
         data, errors = forms.parse_session(request.form, people, episode.start_date, today)
@@ -127,6 +134,7 @@ def new_session(episode_id: int):
             episode_id = episode.id
             number = changes.log_session(episode, data)
             changes.refresh_derived(episode_id)
+            tablet.discard_draft(request.form.get("draft"))
             flash(_("Session %(number)s saved.", number=number), "success")
             return _to_case(episode_id)
     return _form_page("cases/session_form.html", episode, errors, people=people, values=values,
@@ -161,6 +169,7 @@ def _rating_label(rating) -> str:
 
 @bp.route("/cases/<int:episode_id>/ratings/<int:rating_id>/correct", methods=["GET", "POST"])
 @login_required
+@requires(CASE_ROLES)
 def correct_rating(episode_id: int, rating_id: int):
     episode = load_episode_for_view(current_user, episode_id)
     rating = _rating_or_404(episode, rating_id)
@@ -181,6 +190,7 @@ def correct_rating(episode_id: int, rating_id: int):
 
 @bp.route("/cases/<int:episode_id>/ratings/<int:rating_id>/delete", methods=["GET", "POST"])
 @login_required
+@requires(CASE_ROLES)
 def delete_rating(episode_id: int, rating_id: int):
     episode = load_episode_for_view(current_user, episode_id)
     rating = _rating_or_404(episode, rating_id)
@@ -200,6 +210,7 @@ def delete_rating(episode_id: int, rating_id: int):
 
 @bp.route("/cases/<int:episode_id>/sessions/<int:session_id>/correct", methods=["GET", "POST"])
 @login_required
+@requires(CASE_ROLES)
 def correct_session(episode_id: int, session_id: int):
     episode = load_episode_for_view(current_user, episode_id)
     session = _session_or_404(episode, session_id)
@@ -218,6 +229,7 @@ def correct_session(episode_id: int, session_id: int):
 
 @bp.route("/cases/<int:episode_id>/sessions/<int:session_id>/delete", methods=["GET", "POST"])
 @login_required
+@requires(CASE_ROLES)
 def delete_session(episode_id: int, session_id: int):
     episode = load_episode_for_view(current_user, episode_id)
     session = _session_or_404(episode, session_id)
@@ -240,6 +252,7 @@ def delete_session(episode_id: int, session_id: int):
 
 @bp.route("/cases/<int:episode_id>/close", methods=["GET", "POST"])
 @login_required
+@requires(CASE_ROLES)
 def close_case(episode_id: int):
     episode = load_episode_for_view(current_user, episode_id)
     refused = _refuse_if_closed(episode)
@@ -261,6 +274,7 @@ def close_case(episode_id: int):
 
 @bp.route("/cases/<int:episode_id>/reassign", methods=["GET", "POST"])
 @login_required
+@requires(CASE_ROLES)  # the unit-head check follows the episode loader: 404 before 403
 def reassign(episode_id: int):
     episode = load_episode_for_view(current_user, episode_id)
     if current_user.role != "unit_head":

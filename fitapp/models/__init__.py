@@ -4,12 +4,13 @@ from fitapp.models.cases import Attendance, Episode, Participant, Person, Sessio
 from fitapp.models.catalogue import Intervention, NormParameter, NormSetRecord
 from fitapp.models.organisation import District, Team, Unit
 from fitapp.models.ratings import Rating, RatingRevision
+from fitapp.models.reports import ReportTarget
 from fitapp.models.series import SeriesSummaryRecord
 from fitapp.models.staff import Staff, UnitMembership
 
 __all__ = [
     "AuditEvent", "Attendance", "District", "Episode", "Intervention", "NormParameter",
-    "NormSetRecord", "Participant", "Person", "Rating", "RatingRevision", "SeriesSummaryRecord", "Session",
+    "NormSetRecord", "Participant", "Person", "Rating", "RatingRevision", "ReportTarget", "SeriesSummaryRecord", "Session",
     "SessionRevision", "Staff", "Team",
     "Unit", "UnitMembership",
 ]

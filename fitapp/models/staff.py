@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, select
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fitapp.extensions import db
@@ -28,6 +28,13 @@ class Staff(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = created_at_column()
+    # Copied into the session at login and compared on every request: raising it
+    # (logout, password change, disabling) ends every session of the account at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Base32 TOTP secret once the second factor is enrolled (required for admin and quality).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last TOTP time step accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     memberships: Mapped[list["UnitMembership"]] = relationship(
         back_populates="staff", order_by="UnitMembership.valid_from"

@@ -6,6 +6,7 @@ Excel in Swedish opens it correctly.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
@@ -31,6 +32,16 @@ def write_report_file(path: str | Path, rows: Iterable[ReportRow]) -> int:
             writer.writerow(report_line(row))
             count += 1
     return count
+
+
+def report_csv_text(rows: Iterable[ReportRow]) -> str:
+    """The report file as text, byte-order mark first, for a download from the report pages."""
+    out = io.StringIO(newline="")
+    out.write(BOM)
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerows(report_line(row) for row in rows)
+    return out.getvalue()
 
 
 def report_line(row: ReportRow) -> list[str]:

@@ -9,6 +9,8 @@ gives the ``ALL`` block.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
@@ -65,6 +67,37 @@ def build_report(year: int, tertial: int, ytd: bool, unit_codes: list[str], as_o
     metrics.md §6 for the figures, §7 for suppression with the threshold in
     ``SUPPRESSION_THRESHOLD``. No unit codes means every unit.
     """
+    return compute_report(year, tertial, ytd, unit_codes, as_of).rows
+
+
+@dataclass(frozen=True)
+class ComputedReport:
+    """The rows of :func:`build_report` with what they were computed from.
+
+    The report pages need the inputs again for the sections that are not
+    cells of the report file (intake groups, parents' own ratings), so the
+    queries run once for both.
+    """
+
+    period: Period
+    units: list[tuple[int, str]]
+    rows: list[ReportRow]
+    inputs: ReportInputs
+
+    @cached_property
+    def _blocks(self) -> dict[int, ReportInputs]:
+        return self.inputs.by_unit()
+
+    def block_inputs(self, unit: str) -> ReportInputs:
+        """The inputs of one unit's block, or of the whole report for ``ALL``."""
+        if unit == ALL_UNITS:
+            return self.inputs
+        unit_id = next(unit_id for unit_id, code in self.units if code == unit)
+        return self._blocks.get(unit_id) or ReportInputs([], [], [], {}, self.inputs.parameter_sets)
+
+
+def compute_report(year: int, tertial: int, ytd: bool, unit_codes: list[str], as_of: date) -> ComputedReport:
+    """:func:`build_report`, keeping the period, the units and the inputs."""
     period = report_period(year, tertial, ytd)
     units = resolve_units(unit_codes)
     inputs = report_inputs(period, _scope(units, unit_codes), as_of)
@@ -76,7 +109,7 @@ def build_report(year: int, tertial: int, ytd: bool, unit_codes: list[str], as_o
         block = blocks.get(unit_id) or ReportInputs([], [], [], {}, inputs.parameter_sets)
         rows.extend(_block(period, code, block, threshold))
     rows.extend(_block(period, ALL_UNITS, inputs, threshold))
-    return rows
+    return ComputedReport(period, units, rows, inputs)
 
 
 def resolve_units(unit_codes: Sequence[str]) -> list[tuple[int, str]]:

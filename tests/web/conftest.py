@@ -8,11 +8,18 @@ from fitapp.extensions import db
 from tests import factories
 
 
-def sign_in(client, staff) -> None:
-    """Log ``staff`` in without the (slow, separately tested) password check."""
+def sign_in(client, staff, *, second_factor: bool = True) -> None:
+    """Log ``staff`` in without the (slow, separately tested) password and code checks.
+
+    The session is a complete one (version, timestamps, second factor done), as
+    fitapp.auth.sessions.start_session makes it.
+    """
+    from fitapp.auth.sessions import session_fields
+
     with client.session_transaction() as session:
         session["_user_id"] = str(staff.id)
         session["_fresh"] = True
+        session.update(session_fields(staff, second_factor=second_factor))
 
 
 @contextmanager

@@ -1,0 +1,296 @@
+"""Report views: load the user's report scope (403/404) -> a page service -> render or download.
+
+Who sees which units is decided only in :func:`fitapp.reports.scope.report_units`.
+Every figure shown is suppressed per metrics.md §7 before it gets here;
+exports (CSV, XLSX, the print page) are audited as ``export_report``.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_decimal, gettext as _
+from flask_login import current_user, login_required
+
+from fitapp import audit
+from fitapp.extensions import db
+from fitapp.models.reports import LOWER_IS_BETTER, TARGET_INDICATORS
+from fitapp.permissions import ALL_ROLES, REPORT_ROLES, UNIT_HEAD, requires
+from fitapp.norms_service import NoActiveNormSet, active_norm_set
+from fitapp.reports import bp, forms, pages, texts, views
+from fitapp.reports.export import report_csv_text
+from fitapp.reports.charts import bar_chart, trend_chart
+from fitapp.reports.scope import report_units
+from fitapp.reports.services import ReportError
+from fitapp.reports.targets import set_targets, targets_for
+from fitapp.reports.xlsx import report_workbook
+from fitapp.scoring.indicators import INDICATOR_KINDS, INDICATORS
+from fitapp.scoring.numbers import round_half_up
+
+ONE_DECIMAL = Decimal("0.1")
+TWO_DECIMALS = Decimal("0.01")
+
+DEFAULT_INDICATOR = "coverage"
+QUALITY = frozenset({"quality"})
+
+
+@bp.app_context_processor
+def _report_globals():
+    return {
+        "indicator_labels": texts.INDICATOR_LABELS,
+        "breakdown_labels": texts.BREAKDOWN_LABELS,
+        "age_band_labels": texts.AGE_BAND_LABELS,
+        "may_see_reports": current_user.is_authenticated and current_user.role in REPORT_ROLES,
+        "trend_chart": trend_chart,
+        "bar_chart": bar_chart,
+    }
+
+
+def _no_store(html: str, status: int = 200):
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _scope():
+    """The units the user may see reports of; 403 for roles without reports."""
+    units = report_units(current_user, date.today())
+    if units is None:
+        abort(403)
+    return units
+
+
+def _load():
+    """(choice, units chosen, units in scope, errors); 404 for a unit outside the user's scope."""
+    scope = _scope()
+    choice, errors = forms.parse_choice(request.args, date.today())
+    by_code = {u.code: u for u in scope}
+    if any(code not in by_code for code in choice.units):
+        abort(404)  # another unit's report is not revealed, not even that the unit exists
+    chosen = [by_code[c] for c in choice.units] if choice.units else scope
+    return choice, chosen, scope, errors
+
+
+def _indicator() -> str:
+    indicator = request.args.get("indicator") or DEFAULT_INDICATOR
+    return indicator if indicator in views.CHARTABLE else DEFAULT_INDICATOR
+
+
+def _render(template: str, choice, chosen, scope, errors, status: int = 200, **context):
+    return _no_store(render_template(
+        template, choice=choice, chosen=chosen, scope=scope, errors=errors, spans=forms.SPANS,
+        span_labels=texts.SPAN_LABELS, threshold=pages.threshold(), **context), status)
+
+
+def _refused(template, choice, chosen, scope, errors, problem):
+    return _render(template, choice, chosen, scope, errors, 409, problem=str(problem))
+
+
+@bp.route("/")
+@login_required
+@requires(REPORT_ROLES)
+def report():
+    choice, chosen, scope, errors = _load()
+    if errors or not chosen:
+        return _render("reports/report.html", choice, chosen, scope, errors, 422 if errors else 200, page=None)
+    try:
+        page = pages.report_page(choice, chosen, with_follow_up=current_user.role == "unit_head")
+    except ReportError as problem:
+        return _refused("reports/report.html", choice, chosen, scope, errors, problem)
+    return _render("reports/report.html", choice, chosen, scope, errors, page=page,
+                   intake_labels=texts.INTAKE_LABELS, parent_labels=texts.PARENT_INDICATOR_LABELS,
+                   status_labels=texts.TARGET_STATUS_LABELS, lower_is_better=LOWER_IS_BETTER)
+
+
+@bp.route("/over-time")
+@login_required
+@requires(REPORT_ROLES)
+def over_time():
+    choice, chosen, scope, errors = _load()
+    indicator = _indicator()
+    if errors or not chosen:
+        return _render("reports/over_time.html", choice, chosen, scope, errors, 422 if errors else 200, page=None)
+    try:
+        page = pages.over_time_page(choice, chosen, indicator)
+    except ReportError as problem:
+        return _refused("reports/over_time.html", choice, chosen, scope, errors, problem)
+    return _render("reports/over_time.html", choice, chosen, scope, errors, page=page,
+                   chartable=views.CHARTABLE, kind=INDICATOR_KINDS[indicator], indicators=INDICATORS)
+
+
+@bp.route("/units")
+@login_required
+@requires(QUALITY)
+def units():
+    # Comparing units is the quality group's view (the rule above); unit heads see their own units.
+    choice, chosen, scope, errors = _load()
+    indicator = _indicator()
+    if errors:
+        return _render("reports/units.html", choice, chosen, scope, errors, 422, page=None)
+    try:
+        page = pages.comparison_page(choice, chosen, indicator, _("All chosen units"))
+    except ReportError as problem:
+        return _refused("reports/units.html", choice, chosen, scope, errors, problem)
+    return _render("reports/units.html", choice, chosen, scope, errors, page=page, chartable=views.CHARTABLE,
+                   kind=INDICATOR_KINDS[indicator],
+                   columns=[i for i in INDICATORS if i in views.COMPARISON_INDICATORS or i == indicator])
+
+
+@bp.route("/follow-up")
+@login_required
+@requires(UNIT_HEAD)
+def follow_up():
+    # Person-level: only for the unit head (the rule above), who can open the unit's cases.
+    choice, chosen, scope, errors = _load()
+    if errors:
+        return _render("reports/follow_up.html", choice, chosen, scope, errors, 422, period=None, cases=[])
+    period, cases = pages.follow_up(choice, chosen)
+    audit.record("view_follow_up", object_type="report_period", object_id=period.label,
+                 unit_id=chosen[0].id if len(chosen) == 1 else None)
+    db.session.commit()
+    return _render("reports/follow_up.html", choice, chosen, scope, errors, period=period, cases=cases)
+
+
+@bp.route("/targets", methods=["GET", "POST"])
+@login_required
+@requires(UNIT_HEAD)
+def targets():
+    # Targets are the unit head's (the rule above), from the unit's plan (verksamhetsplan).
+    scope = _scope()
+    by_code = {u.code: u for u in scope}
+    source = request.form if request.method == "POST" else request.args
+    code = source.get("unit") or (scope[0].code if scope else None)
+    if code is None:
+        return _no_store(render_template("reports/targets.html", unit=None, scope=scope, errors={}))
+    if code not in by_code:
+        abort(404)
+    unit = by_code[code]
+    year_text = (source.get("year") or "").strip()
+    year = int(year_text) if year_text.isdigit() and forms.FIRST_YEAR <= int(year_text) <= forms.LAST_YEAR \
+        else date.today().year
+    errors, values = {}, {}
+    if request.method == "POST":
+        data, errors = forms.parse_targets(request.form)
+        if not errors:
+            changed = set_targets(current_user, unit, year, data)
+            flash(_("Targets saved (%(count)s changed).", count=changed), "success")
+            return redirect(url_for("reports.targets", unit=unit.code, year=year))
+        values = request.form.to_dict()
+    else:
+        for indicator, target in targets_for(unit.id, year).items():
+            shown = target * 100 if INDICATOR_KINDS[indicator] == "share" else target
+            values[indicator] = format(shown.normalize(), "f")
+    return _no_store(render_template(
+        "reports/targets.html", unit=unit, scope=scope, year=year, values=values, errors=errors,
+        indicators=TARGET_INDICATORS, kinds=INDICATOR_KINDS, lower_is_better=LOWER_IS_BETTER,
+    ), 422 if errors else 200)
+
+
+@bp.route("/definitions")
+@login_required
+@requires(ALL_ROLES)
+def definitions():
+    # No figures here, only how they are made: open to every signed-in role.
+    try:
+        norm_set = active_norm_set()
+    except NoActiveNormSet:
+        norm_set = None
+    return render_template("reports/definitions.html", indicators=INDICATORS, kinds=INDICATOR_KINDS,
+                           definitions=texts.INDICATOR_DEFINITIONS, norm_set=norm_set,
+                           threshold=pages.threshold())
+
+
+# ---------------------------------------------------------------- exports
+
+
+def _export_audit(period_label: str, chosen, kind: str) -> None:
+    audit.record("export_report", object_type=kind, object_id=period_label,
+                 unit_id=chosen[0].id if len(chosen) == 1 else None)
+    db.session.commit()
+
+
+def _export_load():
+    choice, chosen, scope, errors = _load()
+    if errors or not chosen:
+        abort(400)
+    return choice, chosen
+
+
+def _filename(period_label: str, chosen, extension: str) -> str:
+    scope = chosen[0].code if len(chosen) == 1 else "ALL"
+    return f"tertialrapport-{period_label.replace('..', '-')}-{scope}.{extension}"
+
+
+def _download(body, mimetype: str, filename: str):
+    response = make_response(body)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/export.csv")
+@login_required
+@requires(REPORT_ROLES)
+def export_csv():
+    choice, chosen = _export_load()
+    try:
+        report = pages.compute(choice, chosen)
+    except ReportError as problem:
+        abort(409, str(problem))
+    _export_audit(report.period.label, chosen, "report_csv")
+    return _download(report_csv_text(report.rows).encode("utf-8"), "text/csv; charset=utf-8",
+                     _filename(report.period.label, chosen, "csv"))
+
+
+@bp.route("/export.xlsx")
+@login_required
+@requires(REPORT_ROLES)
+def export_xlsx():
+    choice, chosen = _export_load()
+    try:
+        report, parents, intake = pages.export_blocks(choice, chosen)
+    except ReportError as problem:
+        abort(409, str(problem))
+    body = report_workbook(report.period.label, report.rows, parents, intake, pages.threshold())
+    _export_audit(report.period.label, chosen, "report_xlsx")
+    return _download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     _filename(report.period.label, chosen, "xlsx"))
+
+
+@bp.route("/print")
+@login_required
+@requires(REPORT_ROLES)
+def print_report():
+    choice, chosen = _export_load()
+    try:
+        page = pages.report_page(choice, chosen, with_follow_up=False)
+    except ReportError as problem:
+        abort(409, str(problem))
+    _export_audit(page.period.label, chosen, "report_print")
+    return _render("reports/print.html", choice, chosen, chosen, {}, page=page,
+                   intake_labels=texts.INTAKE_LABELS, parent_labels=texts.PARENT_INDICATOR_LABELS,
+                   status_labels=texts.TARGET_STATUS_LABELS, lower_is_better=LOWER_IS_BETTER)
+
+
+# ---------------------------------------------------------------- number formats
+
+
+@bp.app_template_filter("share")
+def format_share(value) -> str:
+    """A share as per cent with one decimal in the UI's locale ("80,0 %" in Swedish)."""
+    if value is None:
+        return ""
+    return format_decimal(round_half_up(Decimal(value) * 100, ONE_DECIMAL), format="0.0") + "\u00a0%"
+
+
+@bp.app_template_filter("mean")
+def format_mean(value, indicator: str = "") -> str:
+    """A mean with one decimal; an effect size with two."""
+    if value is None:
+        return ""
+    # Half up like every figure of metrics.md; Babel alone would round half to even.
+    if indicator == "effect_size":
+        return format_decimal(round_half_up(Decimal(value), TWO_DECIMALS), format="0.00")
+    return format_decimal(round_half_up(Decimal(value), ONE_DECIMAL), format="0.0")

@@ -1,0 +1,71 @@
+"""The report as an XLSX workbook (openpyxl): one sheet per breakdown, plus parents and intake groups.
+
+The breakdown sheets hold exactly the cells of the report file
+(interchange.md), as numbers. A suppressed cell (metrics.md §7) keeps its
+labels, has no numerator, denominator or value, and shows "<5" (the
+threshold) in the value column.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from fitapp.reports.export import HEADER
+from fitapp.reports.views import CATEGORY_COLUMNS
+from fitapp.scoring.indicators import BREAKDOWNS
+
+INTAKE_HEADER = ("period", "unit", "intake_group", "category", "count", "share", "suppressed")
+
+
+def report_workbook(period: str, rows: Sequence, parents: Mapping[str, Sequence], intake: Mapping[str, Sequence],
+                    threshold: int) -> bytes:
+    """The workbook as bytes; sheets ``all``, ``gender``, ``age_band``, ``intervention``, ``parents``, ``intake``."""
+    book = Workbook()
+    book.remove(book.active)
+    for breakdown in BREAKDOWNS:
+        _cell_sheet(book, breakdown, (r for r in rows if r.breakdown == breakdown), threshold)
+    parent_rows = [(unit, cell) for unit, cells in parents.items() for cell in cells]
+    sheet = _sheet(book, "parents", HEADER)
+    for unit, cell in parent_rows:
+        sheet.append(_cell_line(period, unit, cell, threshold))
+    sheet = _sheet(book, "intake", INTAKE_HEADER)
+    for unit, table in intake.items():
+        for row in table:
+            for category, figure in [("total", row.total), *((c, row.categories[c]) for c in CATEGORY_COLUMNS)]:
+                if not figure.possible:
+                    continue
+                if figure.suppressed:
+                    sheet.append([period, unit, row.group, category, None, f"<{threshold}", 1])
+                else:
+                    share = None if figure.share is None else float(figure.share)
+                    sheet.append([period, unit, row.group, category, figure.count, share, 0])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _sheet(book: Workbook, title: str, header: Sequence[str]):
+    sheet = book.create_sheet(title)
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    return sheet
+
+
+def _cell_sheet(book: Workbook, title: str, rows: Iterable, threshold: int) -> None:
+    sheet = _sheet(book, title, HEADER)
+    for row in rows:
+        sheet.append(_cell_line(row.period, row.unit, row, threshold))
+
+
+def _cell_line(period: str, unit: str, cell, threshold: int) -> list:
+    labels = [period, unit, cell.breakdown, cell.group, cell.indicator]
+    if cell.suppressed:
+        return labels + [None, None, f"<{threshold}", 1]
+    value = None if cell.value is None else (int(cell.value) if cell.kind == "count" else float(cell.value))
+    numerator = None if cell.numerator is None else int(cell.numerator)
+    return labels + [numerator, cell.denominator, value, 0]

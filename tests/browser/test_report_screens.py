@@ -1,0 +1,143 @@
+"""The report pages end to end in headless Chromium, with screenshots for a human to look at.
+
+Same server and browser setup as test_first_screen.py. A unit head sets two
+targets and looks at the report, over time, the follow-up list and the print
+version; the quality group compares the units (after its second factor).
+Screenshots: test-artifacts/screenshots/report-*.png.
+"""
+import threading
+import time
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests import factories
+from tests.browser.test_first_screen import page, screenshot  # noqa: F401  (the Chromium fixture)
+from tests.factories import PASSWORD, TOTP_SECRET
+
+pytestmark = pytest.mark.browser
+
+T2 = "year=2025&tertial=2&span=tertial&as_of=2026-06-30"
+
+
+def build_report_city() -> None:
+    from fitapp.extensions import db
+    from fitapp.reports.series_store import refresh_series
+    from tests.reports.dataset import build_city, family_a, family_c
+
+    city = build_city(copies=5)
+    for unit, name in (("UA", "Familjeenheten Norr"), ("UB", "Familjeenheten Väster"), ("UC", "Familjeenheten Söder")):
+        city.units[unit].name = name
+    # Tertial 2 of earlier years for the comparison over time: 2023 and 2024 have data, 2022 has none.
+    for shift in (1, 2):
+        for _ in range(6):
+            family_a(city)
+            family_c(city)
+        for episode in city.episodes["A"][-6:] + city.episodes["C"][-6:]:
+            if episode.referral_date:
+                episode.referral_date = _years_back(episode.referral_date, shift)
+            episode.start_date = _years_back(episode.start_date, shift)
+            episode.end_date = _years_back(episode.end_date, shift)
+            for session in episode.sessions:
+                session.date = _years_back(session.date, shift)
+        db.session.flush()
+    factories.staff("chef_norr", "unit_head", [city.units["UA"]])
+    factories.staff("kvalitet", "quality", [])
+    factories.commit()
+    refresh_series()
+
+
+def _years_back(day, years: int):
+    return day.replace(year=day.year - years)
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    from flask_migrate import upgrade
+
+    from fitapp import create_app
+    from fitapp.extensions import db
+
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite'}"})
+    with app.app_context():
+        upgrade()
+        build_report_city()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def log_in(page, base_url, username, code=False):
+    page.goto(base_url + "/login")
+    page.get_by_label("Användarnamn").fill(username)
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    if code:
+        from fitapp.auth.totp import code_at
+
+        page.locator("input[name=code]").fill(code_at(TOTP_SECRET, time.time()))
+        page.get_by_role("button", name="Logga in").click()
+
+
+def test_unit_head_and_quality_group_reports(live_server, page):  # noqa: F811
+    from playwright.sync_api import expect
+
+    base_url = live_server
+    log_in(page, base_url, "chef_norr")
+    page.get_by_role("link", name="Rapporter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tertialrapport")
+
+    page.get_by_role("link", name="Målvärden").click()
+    page.get_by_label("År").fill("2025")
+    page.get_by_role("button", name="Visa").click()
+    page.get_by_label("Täckning: skattat minst en gång").fill("90")
+    page.get_by_label("Inte återaktualiserade inom 12 månader").fill("84")
+    page.get_by_label("Parade skattningar (minst två)").fill("75")
+    screenshot(page, "report-targets")
+    page.get_by_role("button", name="Spara målvärden").click()
+    expect(page.locator(".alert--success")).to_contain_text("Målvärdena sparade (3 ändrade)")
+
+    page.goto(f"{base_url}/reports/?{T2}")
+    expect(page.locator("h2.report-scope__title")).to_have_text("Familjeenheten Norr (UA): 2025-T2")
+    coverage = page.locator("tr", has=page.locator('[data-cell="index/UA/all/all/coverage"]'))
+    expect(coverage).to_contain_text("80,0 %")
+    expect(coverage).to_contain_text("90,0 %: ej uppnått")
+    expect(page.locator("tr", has=page.locator('[data-cell="index/UA/all/all/paired"]'))).to_contain_text("uppnått")
+    screenshot(page, "report-unit")
+
+    page.get_by_role("link", name="Över tid").click()
+    expect(page.locator("thead")).to_contain_text("2022-T2")
+    expect(page.locator("td.no-comparison").first).to_have_text("ingen jämförelse")
+    expect(page.get_by_role("img", name="Täckning: skattat minst en gång")).to_be_visible()
+    screenshot(page, "report-over-time")
+
+    page.get_by_role("link", name="Uppföljningslista").click()
+    expect(page.locator("main table tbody tr")).to_have_count(5)
+    screenshot(page, "report-follow-up")
+    page.locator("main table tbody tr a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ärende")
+
+    page.goto(f"{base_url}/reports/print?{T2}")
+    page.emulate_media(media="print")
+    screenshot(page, "report-print")
+    page.emulate_media(media="screen")
+
+    page.goto(f"{base_url}/reports/definitions#not_rereferred_12m")
+    expect(page.locator("#not_rereferred_12m")).to_contain_text("Inte återaktualiserade inom 12 månader")
+    expect(page.get_by_text("pcoms-2003")).to_be_visible()
+    screenshot(page, "report-definitions")
+
+    page.get_by_role("button", name="Logga ut").click()
+    log_in(page, base_url, "kvalitet", code=True)
+    page.goto(f"{base_url}/reports/units?{T2}&indicator=reliable_improvement")
+    expect(page.locator("main table tbody tr")).to_have_count(4)
+    expect(page.get_by_role("img", name="Tillförlitlig förbättring")).to_be_visible()
+    screenshot(page, "report-units")
