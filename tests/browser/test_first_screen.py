@@ -4,25 +4,15 @@ The app runs in a werkzeug server thread against a migrated temporary SQLite
 database, with CSRF protection on as in production. Screenshots are written to
 test-artifacts/screenshots/ for a human to look at.
 """
-import os
-import threading
 from datetime import date
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests import factories
+from tests.browser.support import screenshot, serve
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
 def build_family_case() -> int:
@@ -51,47 +41,8 @@ def build_family_case() -> int:
 
 @pytest.fixture
 def live_server(tmp_path):
-    from flask_migrate import upgrade
-
-    from fitapp import create_app
-    from fitapp.extensions import db
-
-    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite'}"})
-    with app.app_context():
-        upgrade()
-        episode_id = build_family_case()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", episode_id
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
-
-
-@pytest.fixture
-def page():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/apt-install does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
-
-
-def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    with serve(tmp_path / "browser.sqlite", build_family_case) as (base_url, built):
+        yield (base_url, built)
 
 
 def test_log_in_see_the_caseload_and_open_a_case(live_server, page):

@@ -1,19 +1,17 @@
 """The report pages end to end in headless Chromium, with screenshots for a human to look at.
 
-Same server and browser setup as test_first_screen.py. A unit head sets two
+The server and browser come from support.py and conftest.py. A unit head sets two
 targets and looks at the report, over time, the follow-up list and the print
 version; the quality group compares the units (after its second factor).
 Screenshots: test-artifacts/screenshots/report-*.png.
 """
-import threading
 import time
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests import factories
-from tests.browser.test_first_screen import page, screenshot  # noqa: F401  (the Chromium fixture)
-from tests.factories import PASSWORD, TOTP_SECRET
+from tests.browser.support import log_in, screenshot, serve
+from tests.factories import TOTP_SECRET
 
 pytestmark = pytest.mark.browser
 
@@ -53,33 +51,12 @@ def _years_back(day, years: int):
 
 @pytest.fixture
 def live_server(tmp_path):
-    from flask_migrate import upgrade
-
-    from fitapp import create_app
-    from fitapp.extensions import db
-
-    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite'}"})
-    with app.app_context():
-        upgrade()
-        build_report_city()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
+    with serve(tmp_path / "browser.sqlite", build_report_city) as (base_url, _):
+        yield base_url
 
 
-def log_in(page, base_url, username, code=False):
-    page.goto(base_url + "/login")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
+def log_in_with_code(page, base_url, username, code=False):
+    log_in(page, base_url, username)
     if code:
         from fitapp.auth.totp import code_at
 
@@ -87,11 +64,11 @@ def log_in(page, base_url, username, code=False):
         page.get_by_role("button", name="Logga in").click()
 
 
-def test_unit_head_and_quality_group_reports(live_server, page):  # noqa: F811
+def test_unit_head_and_quality_group_reports(live_server, page):
     from playwright.sync_api import expect
 
     base_url = live_server
-    log_in(page, base_url, "chef_norr")
+    log_in_with_code(page, base_url, "chef_norr")
     page.get_by_role("link", name="Rapporter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tertialrapport")
 
@@ -136,7 +113,7 @@ def test_unit_head_and_quality_group_reports(live_server, page):  # noqa: F811
     screenshot(page, "report-definitions")
 
     page.get_by_role("button", name="Logga ut").click()
-    log_in(page, base_url, "kvalitet", code=True)
+    log_in_with_code(page, base_url, "kvalitet", code=True)
     page.goto(f"{base_url}/reports/units?{T2}&indicator=reliable_improvement")
     expect(page.locator("main table tbody tr")).to_have_count(4)
     expect(page.get_by_role("img", name="Tillförlitlig förbättring")).to_be_visible()

@@ -5,15 +5,13 @@ four 10 cm lines; every other page leads back to the locked tablet screen until
 the therapist's password; the marks are then in the session form. A second
 context emulates a touch screen (has_touch) and drags with touch events.
 """
-import threading
 from datetime import date
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests import factories
 from tests.browser import a11y
-from tests.browser.test_first_screen import CHROMIUM, CHROMIUM_ARGS, page, screenshot  # noqa: F401  (page is a fixture)
+from tests.browser.support import launch_chromium, log_in, screenshot, serve
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -22,43 +20,26 @@ YEAR = date.today().year
 CM_PX = 96 / 2.54  # CSS pixels in a centimetre
 
 
+def build_family() -> dict:
+    unit = factories.unit(factories.district("D1", "Förvaltning Norr"), "FAM", "Familjeenheten Norr")
+    anna = factories.staff("anna", "therapist", [unit])
+    episode = factories.episode(unit, anna, ref="FAM-2025-077", start_date=date(2025, 1, 13))
+    child = factories.participant(episode, "index", birth_year=YEAR - 7, ref="P-7001")
+    factories.participant(episode, "parent", birth_year=1986, ref="P-7002")
+    factories.commit()
+    return {"episode": episode.id, "child": child.id}
+
+
 @pytest.fixture
 def live_server(tmp_path):
-    from flask_migrate import upgrade
-
-    from fitapp import create_app
-    from fitapp.extensions import db
-
-    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'tablet.sqlite'}"})
-    with app.app_context():
-        upgrade()
-        unit = factories.unit(factories.district("D1", "Förvaltning Norr"), "FAM", "Familjeenheten Norr")
-        anna = factories.staff("anna", "therapist", [unit])
-        episode = factories.episode(unit, anna, ref="FAM-2025-077", start_date=date(2025, 1, 13))
-        child = factories.participant(episode, "index", birth_year=YEAR - 7, ref="P-7001")
-        factories.participant(episode, "parent", birth_year=1986, ref="P-7002")
-        factories.commit()
-        ids = {"episode": episode.id, "child": child.id}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", ids
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
+    with serve(tmp_path / "tablet.sqlite", build_family) as served:
+        yield served
 
 
-def log_in(page, base_url: str) -> None:
+def log_in_as_anna(page, base_url: str) -> None:
     from playwright.sync_api import expect
 
-    page.goto(base_url + "/login")
-    page.get_by_label("Användarnamn").fill("anna")
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
+    log_in(page, base_url, "anna")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mina ärenden")
 
 
@@ -85,12 +66,12 @@ def drag_with_mouse(page, line, start: float, end: float) -> None:
     page.mouse.up()
 
 
-def test_the_family_marks_the_lines_and_the_therapist_takes_the_device_back(live_server, page):  # noqa: F811
+def test_the_family_marks_the_lines_and_the_therapist_takes_the_device_back(live_server, page):
     from playwright.sync_api import expect
 
     base_url, ids = live_server
     a11y.enable_axe(page)
-    log_in(page, base_url)
+    log_in_as_anna(page, base_url)
     hand_over(page, base_url, ids, "P-7001 (barn/ung): utfall, före samtalet")
 
     # Only the scale: four lines, the question, no site header, nothing about the case.
@@ -154,12 +135,12 @@ def test_a_finger_on_a_touch_screen(live_server):
 
     base_url, ids = live_server
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         context = browser.new_context(viewport={"width": 820, "height": 1180}, device_scale_factor=2,
                                       has_touch=True, is_mobile=True, locale="sv-SE")
         try:
             page = context.new_page()
-            log_in(page, base_url)
+            log_in_as_anna(page, base_url)
             hand_over(page, base_url, ids, "P-7001 (barn/ung): allians, efter samtalet")
             expect(page.get_by_role("heading", level=1)).to_have_text("Hur var dagens samtal?")
             lines = page.get_by_role("slider")

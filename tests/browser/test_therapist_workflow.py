@@ -18,15 +18,13 @@ choice, their first item). 3 × 8 + 2 × 4 = 32 Tabs + 1 Enter. The budget is
 other 9 are the controls that must stay reachable from the keyboard (presence,
 form choice, reason: WCAG 2.1.1), with room for changing one form or reason.
 """
-import threading
 from datetime import date
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests import factories
 from tests.browser import a11y
-from tests.browser.test_first_screen import page, screenshot  # noqa: F401  (page is a fixture)
+from tests.browser.support import log_in, screenshot, serve
 from tests.browser.test_tablet import drag_with_mouse
 from tests.factories import PASSWORD
 
@@ -36,32 +34,18 @@ KEY_BUDGET = 40  # Tab presses and other non-typing keys for one session of a fa
 YEAR = date.today().year
 
 
+def build_two_units() -> None:
+    unit = factories.unit(factories.district("D1", "Förvaltning Norr"), "FAM", "Familjeenheten Norr")
+    factories.staff("anna", "therapist", [unit])
+    other_unit = factories.unit(factories.district("D2", "Förvaltning Söder"), "SYD", "Familjeenheten Söder")
+    factories.staff("bert", "therapist", [other_unit])
+    factories.commit()
+
+
 @pytest.fixture
 def live_server(tmp_path):
-    from flask_migrate import upgrade
-
-    from fitapp import create_app
-    from fitapp.extensions import db
-
-    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'workflow.sqlite'}"})
-    with app.app_context():
-        upgrade()
-        unit = factories.unit(factories.district("D1", "Förvaltning Norr"), "FAM", "Familjeenheten Norr")
-        factories.staff("anna", "therapist", [unit])
-        other_unit = factories.unit(factories.district("D2", "Förvaltning Söder"), "SYD", "Familjeenheten Söder")
-        factories.staff("bert", "therapist", [other_unit])
-        factories.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
+    with serve(tmp_path / "workflow.sqlite", build_two_units) as (base_url, _):
+        yield base_url
 
 
 class Keyboard:
@@ -106,14 +90,7 @@ def log_session(page, keyboard: Keyboard, family: list[tuple[list[str], list[str
             keyboard.type(value)
 
 
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/login")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-
-
-def test_open_log_alert_correct_close(live_server, page):  # noqa: F811
+def test_open_log_alert_correct_close(live_server, page):
     from playwright.sync_api import expect
 
     base_url = live_server
