@@ -14,7 +14,7 @@ bottom of the plot and 40 at the top.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from fitapp.scoring.alerts import ALLIANCE_LOW
@@ -93,6 +93,9 @@ class OutcomeChart:
     band_bottom_y: float | None = None
     # "outcome": the line is the clinical cutoff; "alliance": the 36.0 line.
     kind: str = "outcome"
+    # Expected change (metrics.md §8): the reference series' mean and lower quartile per session.
+    expected_mean: tuple[ChartPoint, ...] = ()
+    expected_lower: tuple[ChartPoint, ...] = ()
 
     @property
     def band_height(self) -> float | None:
@@ -101,7 +104,15 @@ class OutcomeChart:
     @property
     def polyline(self) -> str:
         """The ``points`` attribute of an SVG polyline through all points."""
-        return " ".join(f"{_fmt(p.x)},{_fmt(p.y)}" for p in self.points)
+        return _polyline(self.points)
+
+    @property
+    def expected_mean_polyline(self) -> str:
+        return _polyline(self.expected_mean)
+
+    @property
+    def expected_lower_polyline(self) -> str:
+        return _polyline(self.expected_lower)
 
 
 def outcome_chart(points: Sequence[tuple[int, Decimal]], cutoff: Decimal | None,
@@ -134,6 +145,42 @@ def outcome_chart(points: Sequence[tuple[int, Decimal]], cutoff: Decimal | None,
 def alliance_chart(points: Sequence[tuple[int, Decimal]], frame: Frame = Frame()) -> OutcomeChart:
     """Alliance totals per session against the 36.0 line (metrics.md §8)."""
     return outcome_chart(points, ALLIANCE_LOW, frame, kind="alliance")
+
+
+def with_expected(chart: OutcomeChart, expected: Sequence[tuple[int, Decimal, Decimal]]) -> OutcomeChart:
+    """The chart with an expected line: (session number, mean, lower quartile) triples (metrics.md §8).
+
+    Triples beyond the sessions the chart shows are left out, so the expected
+    line never rescales the chart; fewer than two points left draw no line.
+    """
+    for session_no, mean, lower in expected:
+        _check(session_no, mean)
+        _check(session_no, lower)
+    shown = [t for t in expected if t[0] <= chart.sessions_shown]
+    if len(shown) < 2:
+        return chart
+    frame = chart.frame
+    return replace(
+        chart,
+        expected_mean=tuple(ChartPoint(no, m, session_x(no, chart.sessions_shown, frame), total_y(m, frame))
+                            for no, m, _ in shown),
+        expected_lower=tuple(ChartPoint(no, q, session_x(no, chart.sessions_shown, frame), total_y(q, frame))
+                             for no, _, q in shown),
+    )
+
+
+def expected_session_numbers(series_sessions: Sequence[int], length: int) -> list[int]:
+    """Session numbers for the first ``length`` positions of a series (0 = intake).
+
+    Positions the series has reached sit at its own sessions, so the expected
+    point for the k-th rating is drawn above or below that rating; later ones
+    continue one session at a time after its latest session.
+    """
+    if not series_sessions:
+        raise ValueError("a series needs at least one session")
+    known = list(series_sessions[:length])
+    last = series_sessions[-1]
+    return known + [last + i for i in range(1, length - len(known) + 1)]
 
 
 def _band(intake: Decimal, rc: Decimal | None, frame: Frame) -> dict:
@@ -176,6 +223,10 @@ def _check(session_no: int, total: Decimal) -> None:
 
 def _round(value: float) -> float:
     return round(value, 2)
+
+
+def _polyline(points: Sequence[ChartPoint]) -> str:
+    return " ".join(f"{_fmt(p.x)},{_fmt(p.y)}" for p in points)
 
 
 def _fmt(value: float) -> str:

@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from fitapp.charts import Frame, outcome_chart, session_ticks, session_x, total_y
+from fitapp.charts import (
+    Frame, expected_session_numbers, outcome_chart, session_ticks, session_x, total_y, with_expected,
+)
 
 D = Decimal
 
@@ -93,3 +95,45 @@ def test_the_reliable_change_band_is_centred_on_the_intake_and_clipped_to_the_sc
     assert outcome_chart([(1, Decimal("20.0"))], None).band_high is None
     alliance = alliance_chart([(1, Decimal("35.0"))])
     assert (alliance.kind, alliance.cutoff, alliance.band_high) == ("alliance", Decimal("36.0"), None)
+
+
+# ---------------------------------------------------------------- expected change (metrics.md §8)
+
+
+def test_expected_line_has_a_mean_and_a_lower_quartile_point_per_session():
+    chart = with_expected(outcome_chart([(1, D("20.0")), (2, D("22.0"))], D("25.0")),
+                          [(1, D("20.0"), D("18.0")), (2, D("24.0"), D("21.5")), (3, D("26.0"), D("22.0"))])
+    assert [(p.session_no, p.x, p.y) for p in chart.expected_mean] == [
+        (1, 97.6, 116.0), (2, 196.8, 96.0), (3, 296.0, 86.0)
+    ]
+    assert [(p.x, p.y) for p in chart.expected_lower] == [(97.6, 126.0), (196.8, 108.5), (296.0, 106.0)]
+    assert chart.expected_mean_polyline == "97.6,116 196.8,96 296,86"
+    assert chart.expected_lower_polyline == "97.6,126 196.8,108.5 296,106"
+    # The series itself is unchanged.
+    assert chart.polyline == "97.6,116 196.8,106"
+
+
+def test_expected_line_never_rescales_the_chart():
+    expected = [(no, D("20.0"), D("18.0")) for no in range(1, 9)]
+    chart = with_expected(outcome_chart([(1, D("20.0"))], None), expected)
+    assert chart.sessions_shown == 5
+    assert [p.session_no for p in chart.expected_mean] == [1, 2, 3, 4, 5]
+
+
+def test_fewer_than_two_expected_points_on_the_chart_draw_no_line():
+    chart = outcome_chart([(5, D("20.0"))], None)
+    assert with_expected(chart, [(5, D("20.0"), D("18.0")), (6, D("22.0"), D("19.0"))]) == chart
+    assert chart.expected_mean == () and chart.expected_mean_polyline == ""
+
+
+def test_expected_totals_must_be_on_the_scale():
+    with pytest.raises(ValueError):
+        with_expected(outcome_chart([(1, D("20.0"))], None), [(1, D("41.0"), D("18.0")), (2, D("20"), D("18"))])
+
+
+def test_expected_positions_follow_the_series_sessions_then_continue_one_by_one():
+    assert expected_session_numbers([1, 2, 3], 5) == [1, 2, 3, 4, 5]
+    assert expected_session_numbers([2, 4, 5], 5) == [2, 4, 5, 6, 7]
+    assert expected_session_numbers([2, 4, 5, 8], 2) == [2, 4]
+    with pytest.raises(ValueError):
+        expected_session_numbers([], 3)

@@ -16,7 +16,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from fitapp.audit import record
-from fitapp.charts import OutcomeChart, alliance_chart, outcome_chart
+from fitapp.cases.expected import Expected, ExpectedLines
+from fitapp.charts import OutcomeChart, alliance_chart, expected_session_numbers, outcome_chart, with_expected
 from fitapp.extensions import db
 from fitapp.models import (
     Attendance, Episode, Intervention, Participant, Person, Rating, RatingRevision, Session, Staff,
@@ -24,8 +25,8 @@ from fitapp.models import (
 from fitapp.models.ratings import live_ratings
 from fitapp.norms_service import active_norm_set
 from fitapp.scoring import (
-    ALL_INSTRUMENTS, RatingPoint, SeriesSummary, age_at, episode_alerts, gender_group, is_alliance, is_outcome,
-    select_index_series, summarise_series,
+    ALL_INSTRUMENTS, RatingPoint, SeriesSummary, age_at, episode_alerts, gender_group, intake_band, is_alliance,
+    is_outcome, is_scored, select_index_series, summarise_series,
 )
 from fitapp.scoring.norms import NormSet
 
@@ -74,12 +75,19 @@ class _SeriesRows:
     points: tuple[RatingPoint, ...]
 
 
-def _alerts(series: Iterable[_SeriesRows], refs: dict[int, str], norm_set: NormSet) -> tuple[CaseAlert, ...]:
+def _alerts(series: Iterable[_SeriesRows], refs: dict[int, str], norm_set: NormSet,
+            expected_lines: ExpectedLines | None = None) -> tuple[CaseAlert, ...]:
+    """§8 alerts; with ``expected_lines`` also "below expected" for self-rated outcome series."""
     found = []
     for s in series:
         summary = summarise_series(s.instrument, s.points, s.birth_year, norm_set)
-        rater_ref = None if s.rater_id == s.subject_id else refs.get(s.rater_id)
-        for alert in episode_alerts([(summary, s.points)]):
+        is_self = s.rater_id == s.subject_id
+        rater_ref = None if is_self else refs.get(s.rater_id)
+        trajectories = None
+        expected = _expected_for(expected_lines, s.instrument, is_self, s.points)
+        if expected is not None:
+            trajectories = {(s.instrument, intake_band(summary.intake_score)): expected.trajectory}
+        for alert in episode_alerts([(summary, s.points)], trajectories):
             found.append(CaseAlert(alert.kind, s.subject_ref, s.instrument, rater_ref))
     return tuple(sorted(found, key=lambda a: (a.urgency, a.person_ref, a.instrument)))
 
@@ -146,6 +154,22 @@ def caseload_for(user: Staff, today: date) -> Caseload:
     open_rows.sort(key=_urgency_order)
     closed = sorted((r for r in rows if not r.is_open), key=lambda r: (r.end_date, r.ref), reverse=True)
     return Caseload(kind, open_rows, closed)
+
+
+def _expected_for(expected_lines: ExpectedLines | None, instrument: str, is_self: bool,
+                  points: tuple[RatingPoint, ...]) -> Expected | None:
+    if expected_lines is None or not _compared_with_expected(instrument, is_self, points):
+        return None
+    return expected_lines.for_series(instrument, _intake(points))
+
+
+def _compared_with_expected(instrument: str, is_self: bool, points) -> bool:
+    # Only a self-rated scored outcome series is compared with the (self-rated) reference series.
+    return is_self and bool(points) and is_outcome(instrument) and is_scored(instrument)
+
+
+def _intake(points) -> Decimal:
+    return min(points, key=lambda p: (p.session_date, p.session_no)).total
 
 
 def _with_alerts(row: CaseloadRow, alerts: tuple[CaseAlert, ...]) -> CaseloadRow:
@@ -249,6 +273,8 @@ class OutcomeSeries:
     points: tuple[RatingPoint, ...]
     summary: SeriesSummary
     chart: OutcomeChart
+    # metrics.md §8: the expected line and the data it came from, when there is one.
+    expected: Expected | None = None
 
     @property
     def is_self_rating(self) -> bool:
@@ -361,12 +387,22 @@ def episode_view(episode: Episode) -> EpisodeView:
     ratings_about = defaultdict(list)
     for row in ratings:
         ratings_about[row[0].subject_id].append(row)
+    # Expected lines (metrics.md §8) are for the therapist of an open episode; one lookup per
+    # instrument and intake band, shared by the charts and the alerts of this request.
+    expected_lines = None
+    series = _series_of(participants, ratings)
+    if episode.is_open:
+        expected_lines = ExpectedLines()
+        expected_lines.load((s.instrument, _intake(s.points)) for s in series
+                            if _compared_with_expected(s.instrument, s.rater_id == s.subject_id, s.points))
     views = tuple(
-        _participant_view(p, episode.start_date, ratings_about[p.id], by_id, norm_set) for p in participants
+        _participant_view(p, episode.start_date, ratings_about[p.id], by_id, norm_set, expected_lines)
+        for p in participants
     )
     alerts = ()
     if episode.is_open:
-        alerts = _alerts(_series_of(participants, ratings), {p.id: p.person.ref for p in participants}, norm_set)
+        alerts = _alerts(series, {p.id: p.person.ref for p in participants}, norm_set,
+                         expected_lines)
     return EpisodeView(
         episode_id=episode.id,
         ref=episode.ref,
@@ -459,7 +495,7 @@ def _series_of(participants: list[Participant], ratings) -> list[_SeriesRows]:
 
 
 def _participant_view(participant: Participant, episode_start: date, ratings: list, by_id: dict,
-                      norm_set: NormSet) -> ParticipantView:
+                      norm_set: NormSet, expected_lines: ExpectedLines | None = None) -> ParticipantView:
     person = participant.person
     rows = sorted((_rating_row(r, no, day, n, by_id) for r, no, day, n in ratings), key=_rating_order)
     return ParticipantView(
@@ -469,7 +505,7 @@ def _participant_view(participant: Participant, episode_start: date, ratings: li
         birth_year=person.birth_year,
         gender_group=gender_group(person.gender, age_at(episode_start, person.birth_year)),
         ratings=tuple(rows),
-        outcome_series=tuple(_series_list(rows, person.birth_year, norm_set, is_outcome)),
+        outcome_series=tuple(_series_list(rows, person.birth_year, norm_set, is_outcome, expected_lines)),
         alliance_series=tuple(_series_list(rows, person.birth_year, norm_set, is_alliance)),
     )
 
@@ -496,19 +532,20 @@ def _rating_order(row: RatingRow) -> tuple:
             ALL_INSTRUMENTS.index(row.instrument), row.rater_ref or "")
 
 
-def _series_list(rows: list[RatingRow], birth_year: int | None, norm_set: NormSet, kind) -> list[OutcomeSeries]:
+def _series_list(rows: list[RatingRow], birth_year: int | None, norm_set: NormSet, kind,
+                 expected_lines: ExpectedLines | None = None) -> list[OutcomeSeries]:
     """One series per (instrument, rater) among ``kind`` ratings (metrics.md §3); self-rated first."""
     grouped: dict[tuple, list[RatingRow]] = defaultdict(list)
     for row in rows:
         if kind(row.instrument):
             grouped[(row.instrument, row.rater_ref, row.rater_role)].append(row)
     ordered_keys = sorted(grouped, key=lambda k: (k[1] is not None, ALL_INSTRUMENTS.index(k[0]), k[1] or ""))
-    return [_series(instrument, ref, role, grouped[(instrument, ref, role)], birth_year, norm_set)
+    return [_series(instrument, ref, role, grouped[(instrument, ref, role)], birth_year, norm_set, expected_lines)
             for instrument, ref, role in ordered_keys]
 
 
 def _series(instrument: str, rater_ref: str | None, rater_role: str | None, rows: list[RatingRow],
-            birth_year: int | None, norm_set: NormSet) -> OutcomeSeries:
+            birth_year: int | None, norm_set: NormSet, expected_lines: ExpectedLines | None = None) -> OutcomeSeries:
     points = tuple(RatingPoint(r.session_date, r.session_no, r.total) for r in rows)
     summary = summarise_series(instrument, points, birth_year, norm_set)
     pairs = [(p.session_no, p.total) for p in points]
@@ -516,4 +553,9 @@ def _series(instrument: str, rater_ref: str | None, rater_role: str | None, rows
         chart = alliance_chart(pairs)
     else:
         chart = outcome_chart(pairs, summary.cutoff, rc=summary.rc)
-    return OutcomeSeries(instrument, rater_ref, rater_role, points, summary, chart)
+    expected = _expected_for(expected_lines, instrument, rater_ref is None, points)
+    if expected is not None:
+        line = expected.trajectory.points
+        sessions = expected_session_numbers([p.session_no for p in points], len(line))
+        chart = with_expected(chart, [(no, p.mean, p.lower_quartile) for no, p in zip(sessions, line)])
+    return OutcomeSeries(instrument, rater_ref, rater_role, points, summary, chart, expected)

@@ -186,7 +186,8 @@ def test_the_view_model_takes_a_fixed_number_of_queries(app, org, family):
     db.session.expire_all()
     with counted_queries() as many_ratings:
         episode_view(family["episode"])
-    assert len(many_ratings) == len(few_ratings) <= 10
+    # 11: one of them loads the expected lines of every band on the page (metrics.md §8).
+    assert len(many_ratings) == len(few_ratings) <= 11
 
 
 # ---------------------------------------------------------------- audit and caching
