@@ -23,6 +23,8 @@ from fitapp.models import (
     Staff, Unit, UnitMembership,
 )
 from fitapp.models._types import utcnow
+from fitapp.models.cases import live_sessions
+from fitapp.models.ratings import live_ratings
 
 # References are drawn from letters and digits that cannot be mistaken for each other (no 0/O, 1/I/L).
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -187,7 +189,7 @@ def _actor_id() -> int | None:
 
 def last_session_date(episode_id: int) -> date | None:
     return db.session.scalar(select(func.max(Session.date))
-                             .where(Session.episode_id == episode_id, Session.deleted_at.is_(None)))
+                             .where(Session.episode_id == episode_id, live_sessions()))
 
 
 # ---------------------------------------------------------------- corrections and soft delete
@@ -197,15 +199,13 @@ def live_rating_of(episode: Episode, rating_id: int) -> Rating | None:
     """A live rating of this episode (None for another episode's, or a deleted one)."""
     return db.session.scalar(
         select(Rating).join(Session, Rating.session_id == Session.id)
-        .where(Rating.id == rating_id, Session.episode_id == episode.id,
-               Rating.deleted_at.is_(None), Session.deleted_at.is_(None))
+        .where(Rating.id == rating_id, Session.episode_id == episode.id, *live_ratings())
     )
 
 
 def live_session_of(episode: Episode, session_id: int) -> Session | None:
     return db.session.scalar(
-        select(Session).where(Session.id == session_id, Session.episode_id == episode.id,
-                              Session.deleted_at.is_(None))
+        select(Session).where(Session.id == session_id, Session.episode_id == episode.id, live_sessions())
     )
 
 

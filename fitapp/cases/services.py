@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import groupby
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from fitapp.audit import record
@@ -22,6 +22,7 @@ from fitapp.extensions import db
 from fitapp.models import (
     Attendance, Episode, Intervention, Participant, Person, Rating, RatingRevision, Session, Staff,
 )
+from fitapp.models.cases import live_sessions
 from fitapp.models.ratings import live_ratings
 from fitapp.norms_service import active_norm_set
 from fitapp.scoring import (
@@ -36,16 +37,6 @@ RECENTLY_CLOSED_DAYS = 30
 # metrics.md §8 alert kinds, most urgent first; the caseload is sorted by the most urgent alert.
 ALERT_URGENCY = {"deterioration": 0, "alliance_low": 1, "alliance_drop": 1, "no_progress": 2, "below_expected": 3}
 NO_ALERT = len(ALERT_URGENCY)
-
-
-def live_session():
-    """Condition for sessions that are not soft-deleted."""
-    return Session.deleted_at.is_(None)
-
-
-def live_rating():
-    """Condition for ratings that are not soft-deleted and whose session is not either."""
-    return and_(*live_ratings())
 
 
 # ---------------------------------------------------------------- alerts (metrics.md §8)
@@ -185,8 +176,8 @@ def _urgency_order(row: CaseloadRow) -> tuple:
 
 def _episode_rows(scope, closed_since: date) -> list[CaseloadRow]:
     # Correlated subqueries: counted per listed episode only, in the same statement (no N+1).
-    session_count = _per_episode(func.count(Session.id), Session.episode_id, live_session())
-    last_session = _per_episode(func.max(Session.date), Session.episode_id, live_session())
+    session_count = _per_episode(func.count(Session.id), Session.episode_id, live_sessions())
+    last_session = _per_episode(func.max(Session.date), Session.episode_id, live_sessions())
     participant_count = _per_episode(func.count(Participant.id), Participant.episode_id)
     statement = (
         select(Episode.id, Episode.ref, Intervention.name, Episode.start_date,
@@ -217,7 +208,7 @@ def _open_episode_alerts(scope) -> dict[int, tuple[CaseAlert, ...]]:
         .join(Person, Participant.person_id == Person.id)
         .join(rater, Rating.rater_id == rater.id)
         .join(rater_person, rater.person_id == rater_person.id)
-        .where(Episode.end_date.is_(None), scope, live_rating())
+        .where(Episode.end_date.is_(None), scope, *live_ratings())
         .order_by(Session.episode_id, Rating.subject_id, Rating.rater_id, Rating.instrument)
     )
     norm_set = active_norm_set()
@@ -455,7 +446,7 @@ def _ratings(episode_id: int) -> list[tuple[Rating, int, date, int]]:
                    .correlate(Rating).scalar_subquery())
     statement = (
         select(Rating, Session.number, Session.date, corrections).join(Session, Rating.session_id == Session.id)
-        .where(Session.episode_id == episode_id, live_rating())
+        .where(Session.episode_id == episode_id, *live_ratings())
         .order_by(Session.date, Session.number, Rating.id)
     )
     return [tuple(row) for row in db.session.execute(statement)]
@@ -468,13 +459,13 @@ def _sessions(episode_id: int, refs: dict[int, str]) -> tuple[SessionRow, ...]:
                    .correlate(Session).scalar_subquery())
     rows = db.session.execute(
         select(Session.id, Session.number, Session.date, corrections)
-        .where(Session.episode_id == episode_id, live_session()).order_by(Session.date, Session.number)
+        .where(Session.episode_id == episode_id, live_sessions()).order_by(Session.date, Session.number)
     ).all()
     present = defaultdict(list)
     if rows:
         attendance = db.session.execute(
             select(Attendance.session_id, Attendance.participant_id).join(Session)
-            .where(Session.episode_id == episode_id, live_session()).order_by(Attendance.participant_id)
+            .where(Session.episode_id == episode_id, live_sessions()).order_by(Attendance.participant_id)
         )
         for session_id, participant_id in attendance:
             present[session_id].append(refs.get(participant_id, "?"))

@@ -141,3 +141,8 @@ class SessionRevision(db.Model):
     reason: Mapped[str] = mapped_column(String(20))
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     changed_at: Mapped[datetime] = created_at_column()
+
+
+def live_sessions():
+    """WHERE term for sessions that are not soft-deleted."""
+    return Session.deleted_at.is_(None)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fitapp.extensions import db
 from fitapp.models._types import created_at_column
-from fitapp.models.cases import CORRECTION_REASONS, Session
+from fitapp.models.cases import CORRECTION_REASONS, live_sessions
 from fitapp.scoring.instruments import ALL_INSTRUMENTS
 
 
@@ -111,4 +111,4 @@ def live_ratings() -> tuple:
 
     Every reader of ratings (screens, alerts, series, reports, exports) uses these.
     """
-    return Rating.deleted_at.is_(None), Session.deleted_at.is_(None)
+    return Rating.deleted_at.is_(None), live_sessions()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
 from fitapp.models import Episode, Intervention, Participant, Person, Rating, SeriesSummaryRecord, Session, Unit
+from fitapp.models.cases import live_sessions
 from fitapp.models.ratings import live_ratings
 from fitapp.reports.series_store import summary_of
 from fitapp.scoring.indicators import REREFERRAL_DAYS, ClosedEpisode, IndexPerson, is_rereferred, rereferral_eligible
@@ -101,7 +102,7 @@ def closed_episodes(period: Period, unit_ids: Collection[int] | None) -> list[Ep
                Episode.end_date, Episode.end_reason, func.count(Session.id))
         .join(Intervention, Episode.intervention_id == Intervention.id)
         # Soft-deleted sessions were never held, as far as reports are concerned.
-        .outerjoin(Session, and_(Session.episode_id == Episode.id, Session.deleted_at.is_(None)))
+        .outerjoin(Session, and_(Session.episode_id == Episode.id, live_sessions()))
         .where(*_closed_in(period, unit_ids))
         .group_by(Episode.id, Episode.unit_id, Intervention.code, Episode.referral_date, Episode.start_date,
                   Episode.end_date, Episode.end_reason)
