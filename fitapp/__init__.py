@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.limiter.init_app(app)
     i18n.init_app(app)
 
+    from fitapp.admin import bp as admin_bp
     from fitapp.auth import bp as auth_bp
     from fitapp.auth.loader import init_login
     from fitapp.cases import bp as cases_bp
@@ -33,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_login(app)
     init_security(app)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(errors_bp)

@@ -50,6 +50,8 @@ def _refuse_if_closed(episode):
 @login_required
 @requires(ALL_ROLES)
 def caseload():
+    if current_user.role == "admin":
+        return redirect(url_for("admin.index"))
     if not has_case_access(current_user):
         return render_template("cases/no_caseload.html")
     return _private(render_template("cases/caseload.html", caseload=caseload_for(current_user, date.today())))

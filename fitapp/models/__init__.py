@@ -1,16 +1,19 @@
 """All models, imported here so Alembic and the app see the whole schema."""
+from fitapp.models.administration import InstrumentLabel, RetentionPolicy
 from fitapp.models.audit import AuditEvent
 from fitapp.models.cases import Attendance, Episode, Participant, Person, Session, SessionRevision
 from fitapp.models.catalogue import Intervention, NormParameter, NormSetRecord
+from fitapp.models.log_review import LogReview
 from fitapp.models.organisation import District, Team, Unit
+from fitapp.models.rate_limits import RateLimitCounter
 from fitapp.models.ratings import Rating, RatingRevision
 from fitapp.models.reports import ReportTarget
 from fitapp.models.series import SeriesSummaryRecord
 from fitapp.models.staff import Staff, UnitMembership
 
 __all__ = [
-    "AuditEvent", "Attendance", "District", "Episode", "Intervention", "NormParameter",
-    "NormSetRecord", "Participant", "Person", "Rating", "RatingRevision", "ReportTarget", "SeriesSummaryRecord", "Session",
-    "SessionRevision", "Staff", "Team",
+    "AuditEvent", "Attendance", "District", "Episode", "InstrumentLabel", "Intervention", "LogReview",
+    "NormParameter", "NormSetRecord", "Participant", "Person", "RateLimitCounter", "Rating", "RatingRevision",
+    "ReportTarget", "RetentionPolicy", "SeriesSummaryRecord", "Session", "SessionRevision", "Staff", "Team",
     "Unit", "UnitMembership",
 ]

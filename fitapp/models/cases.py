@@ -104,6 +104,8 @@ class Session(db.Model):
     date: Mapped[date] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = created_at_column()
+    # A random key from the session form: a submission sent twice is stored once.
+    submission_key: Mapped[str | None] = mapped_column(String(36), unique=True)
     # Soft delete: the row stays (and so do its ratings), every reader leaves it out.
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

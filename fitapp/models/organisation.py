@@ -1,5 +1,5 @@
 """District (förvaltning) -> unit (enhet) -> team."""
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fitapp.extensions import db
@@ -22,6 +22,8 @@ class Unit(db.Model):
     district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The unit's choice (set by the administrator): therapists also see the cases of their own team.
+    team_cases_visible: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     district: Mapped[District] = relationship(back_populates="units")
     teams: Mapped[list["Team"]] = relationship(back_populates="unit", order_by="Team.name")

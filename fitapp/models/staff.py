@@ -35,6 +35,8 @@ class Staff(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     # The last TOTP time step accepted: a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Quality group only: the district whose units' reports they see; NULL means the whole city.
+    scope_district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
 
     memberships: Mapped[list["UnitMembership"]] = relationship(
         back_populates="staff", order_by="UnitMembership.valid_from"

@@ -1,0 +1,1 @@
+"""Administration: catalogue (to be written)."""

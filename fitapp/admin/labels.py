@@ -1,0 +1,1 @@
+"""Administration: labels (to be written)."""

@@ -1,0 +1,1 @@
+"""Administration: norms (to be written)."""

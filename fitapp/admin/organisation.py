@@ -1,0 +1,1 @@
+"""Administration: organisation (to be written)."""

@@ -1,0 +1,1 @@
+"""Administration: retention (to be written)."""

@@ -1,0 +1,1 @@
+"""Administration: staff (to be written)."""
