@@ -238,7 +238,18 @@ class Planner:
             if first_time:
                 self._new_session(row, key, episodes[row.episode_key])
             if row.person_ref is not None and (key[0], key[1], row.person_ref) not in self.stored.attendance:
+                if self._refuse_if_deleted(row, key, "person_ref"):
+                    continue
                 self.plan.attendance[(key[0], key[1], row.person_ref)] = None
+
+    def _refuse_if_deleted(self, row: RatingRow, key: tuple[EpisodeKey, int], column: str) -> bool:
+        """A file may repeat what a deleted session held (so re-imports stay idempotent) but never add to it:
+        anything added would be invisible, since every reader leaves deleted sessions out."""
+        if key not in self.stored.deleted_sessions:
+            return False
+        self.errors.add(row.line, column, f"session {key[1]} of episode {key[0][1]} was deleted in fitapp; "
+                                          "nothing new can be added to it")
+        return True
 
     def _new_session(self, row: RatingRow, key: tuple[EpisodeKey, int], episode: EpisodeFields) -> None:
         day = row.session_date
@@ -272,7 +283,8 @@ class Planner:
     def _rating(self, row: RatingRow, key: tuple) -> None:
         existing = self.stored.ratings.get(key)
         if existing is None:
-            self.plan.ratings[key] = row.items
+            if not self._refuse_if_deleted(row, (key[0], key[1]), "instrument"):
+                self.plan.ratings[key] = row.items
             return
         for column, have, given in zip(ITEM_COLUMNS, existing, row.items):
             if have != given:

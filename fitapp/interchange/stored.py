@@ -51,6 +51,8 @@ class Stored:
     episodes: dict[EpisodeKey, StoredEpisode] = field(default_factory=dict)
     participants: dict[tuple[EpisodeKey, str], tuple[int, str]] = field(default_factory=dict)  # -> (id, role)
     sessions: dict[tuple[EpisodeKey, int], tuple[int, date]] = field(default_factory=dict)  # -> (id, date)
+    # Sessions a user deleted (soft delete) in fitapp: a file may repeat what they held, never add to them.
+    deleted_sessions: set[tuple[EpisodeKey, int]] = field(default_factory=set)
     attendance: set[tuple[EpisodeKey, int, str]] = field(default_factory=set)
     # (episode, session_no, subject ref, rater ref or None for self, instrument) -> item tenths
     ratings: dict[tuple, tuple[int, int, int, int]] = field(default_factory=dict)
@@ -102,9 +104,11 @@ def _load_episode_contents(stored: Stored) -> None:
     for episode_id, ref, pid, role in _in_chunks(participants, Participant.episode_id, ids):
         stored.participants[(key_of[episode_id], ref)] = (pid, role)
 
-    sessions = select(Session.episode_id, Session.number, Session.id, Session.date)
-    for episode_id, number, sid, day in _in_chunks(sessions, Session.episode_id, ids):
+    sessions = select(Session.episode_id, Session.number, Session.id, Session.date, Session.deleted_at)
+    for episode_id, number, sid, day, deleted_at in _in_chunks(sessions, Session.episode_id, ids):
         stored.sessions[(key_of[episode_id], number)] = (sid, day)
+        if deleted_at is not None:
+            stored.deleted_sessions.add((key_of[episode_id], number))
 
     attendance = (select(Session.episode_id, Session.number, Person.ref)
                   .select_from(Attendance)

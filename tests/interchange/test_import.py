@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from fitapp.extensions import db
+from fitapp.models._types import utcnow
 from fitapp.interchange.importer import ImportFailed, import_ratings_file
 from fitapp.interchange.rows import COLUMNS, REQUIRED
 from fitapp.models import (
@@ -134,6 +135,33 @@ def test_a_later_file_adds_only_its_new_rows(organisation, ratings_file):
     assert (result.episodes, result.participants, result.sessions, result.attendance, result.ratings) \
         == (0, 0, 2, 3, 1)
     assert table_counts()["rating"] == 4
+
+
+def _soft_delete_session(number: int) -> None:
+    session = db.session.scalar(select(Session).where(Session.number == number))
+    session.deleted_at, session.delete_reason = utcnow(), "wrong_session"
+    db.session.commit()
+
+
+def test_a_file_may_repeat_a_deleted_session_but_not_add_to_it(organisation, ratings_file):
+    rows = family_rows()
+    path = ratings_file(rows)
+    imported(path)
+    _soft_delete_session(3)
+    assert imported(path).nothing_new  # the same file again: the deletion stays, nothing is refused
+    before = table_counts()
+
+    parent = {"person_ref": "P2", "role": "parent", "birth_year": "1985", "gender": "male"}
+    adds_a_rating = rows + [row(parent, session_no="3", session_date="2024-03-06", instrument="ORS", item1="5.0",
+                                item2="5.0", item3="5.0", item4="5.0", total="20.0")]
+    with pytest.raises(ImportFailed) as failure:
+        imported(ratings_file(adds_a_rating))
+    messages = [str(error) for error in failure.value.errors]
+    assert messages == [f"line {len(adds_a_rating) + 1}, column person_ref: session 3 of episode E1 was deleted in "
+                        "fitapp; nothing new can be added to it",
+                        f"line {len(adds_a_rating) + 1}, column instrument: session 3 of episode E1 was deleted in "
+                        "fitapp; nothing new can be added to it"]
+    assert table_counts() == before
 
 
 def test_a_byte_order_mark_and_a_comma_separated_header_are_accepted(organisation, ratings_file):
