@@ -134,7 +134,23 @@ def audit_verify_command() -> None:
     click.echo(f"Audit chain intact: {checked} entries.")
 
 
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Report what would be deleted; delete nothing.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Pretend today is this date (default: today).")
+@with_appcontext
+def retention_command(dry_run: bool, today) -> None:
+    """Delete person-level data of closed cases past the retention period (gallring), audited."""
+    from fitapp import retention
+
+    day = today.date() if today else date.today()
+    result = retention.plan(day) if dry_run else retention.apply(day)
+    click.echo("\n".join(result.summary_lines()))
+    if dry_run:
+        click.echo("Dry run: nothing deleted.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (import_ratings_command, export_outcomes_command, demo_command, create_staff_command,
-                    report_command, refresh_series_command, audit_verify_command):
+                    report_command, refresh_series_command, audit_verify_command, retention_command):
         app.cli.add_command(command)

@@ -65,10 +65,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "IDLE_TIMEOUT_MINUTES": _positive_int("FITAPP_IDLE_TIMEOUT_MINUTES", 30),
         "ABSOLUTE_TIMEOUT_HOURS": _positive_int("FITAPP_ABSOLUTE_TIMEOUT_HOURS", 10),
-        # Login throttling (Flask-Limiter). In-memory counters are per process: with several
-        # gunicorn workers set RATELIMIT_STORAGE_URI to a shared store (redis://, memcached://).
+        # Login throttling (Flask-Limiter). The counters live in the app's database by default
+        # (fitapp.rate_limit_store), so every gunicorn worker sees the same ones; another shared
+        # store (redis://, memcached://) can be named instead. memory:// would be per process.
         "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "fitapp-db://",
         "LOGIN_RATE_LIMIT": os.environ.get("FITAPP_LOGIN_RATE_LIMIT", "10/minute;50/hour"),
         # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust
         # (werkzeug ProxyFix); 0 trusts none. Needed for HSTS and per-IP throttling behind a proxy.

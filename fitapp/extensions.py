@@ -29,5 +29,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 # No default limits: only the login steps are throttled (fitapp.auth.routes). Storage and
-# on/off come from the config (RATELIMIT_STORAGE_URI, RATELIMIT_ENABLED) at init_app.
+# on/off come from the config (RATELIMIT_STORAGE_URI, RATELIMIT_ENABLED) at init_app; importing
+# fitapp.rate_limit_store registers the default storage, fitapp-db:// (counters in the database).
 limiter = Limiter(key_func=get_remote_address)
+
+from fitapp import rate_limit_store  # noqa: E402, F401

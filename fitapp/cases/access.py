@@ -2,9 +2,11 @@
 from datetime import date
 
 from flask import abort
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
-from fitapp.models import Episode, Staff
+from fitapp.models import Episode, Staff, Unit, UnitMembership
 
 # Roles that work with cases. Quality group and administrators never see person-level data.
 CASE_ROLES = frozenset({"therapist", "unit_head"})
@@ -14,13 +16,46 @@ def has_case_access(user: Staff) -> bool:
     return user.role in CASE_ROLES
 
 
-def may_view_episode(user: Staff, episode: Episode, today: date) -> bool:
-    """Therapist: their own episodes; unit head: episodes of a unit they belong to today."""
+def membership_covers(membership, today: date):
+    """WHERE term: the membership (UnitMembership or an alias of it) is valid on ``today``."""
+    return and_(membership.valid_from <= today, or_(membership.valid_to.is_(None), membership.valid_to >= today))
+
+
+def _team_case(user: Staff, today: date):
+    """WHERE term on Episode: the episode's therapist is in ``user``'s team today, in a unit that
+    lets therapists see their team's cases (Unit.team_cases_visible), and the episode is that unit's."""
+    mine, theirs = aliased(UnitMembership), aliased(UnitMembership)
+    return (
+        select(mine.id)
+        .join(Unit, Unit.id == mine.unit_id)
+        .join(theirs, theirs.team_id == mine.team_id)
+        .where(mine.staff_id == user.id, mine.team_id.is_not(None), membership_covers(mine, today),
+               Unit.team_cases_visible, mine.unit_id == Episode.unit_id,
+               theirs.staff_id == Episode.therapist_id, membership_covers(theirs, today))
+        .exists()
+    )
+
+
+def episode_scope(user: Staff, today: date):
+    """WHERE term on Episode for the episodes ``user`` may see: the one place case visibility is decided.
+
+    Therapist: their own episodes, and their team's where the unit chose so; unit head: the
+    episodes of the units they belong to today. None for roles without case access.
+    """
     if user.role == "therapist":
-        return episode.therapist_id == user.id
+        return or_(Episode.therapist_id == user.id, _team_case(user, today))
     if user.role == "unit_head":
-        return episode.unit_id in user.unit_ids_on(today)
-    return False
+        return Episode.unit_id.in_(sorted(user.unit_ids_on(today)))
+    return None
+
+
+def may_view_episode(user: Staff, episode: Episode, today: date) -> bool:
+    """Whether ``episode`` is within :func:`episode_scope` of ``user``."""
+    if user.role == "therapist" and episode.therapist_id == user.id:
+        return True  # the common case, without a query
+    scope = episode_scope(user, today)
+    return scope is not None and db.session.scalar(
+        select(Episode.id).where(Episode.id == episode.id, scope)) is not None
 
 
 def load_episode_for_view(user: Staff, episode_id: int) -> Episode:

@@ -130,13 +130,16 @@ def _new_ref(prefix: str, length: int, taken) -> str:
 # ---------------------------------------------------------------- log a session
 
 
-def log_session(episode: Episode, data: SessionInput) -> int:
+def log_session(episode: Episode, data: SessionInput) -> int | None:
     """Session, attendance and ratings in one transaction; audited "create_session".
 
-    Returns the session's number. The number is the next after every session
-    of the episode, deleted ones included, so a number is never reused. Two
-    saves at the same moment collide on the unique number: the later one
-    retries with the next number.
+    Returns the new session's number, or None when a session with the form's
+    submission key is already stored (the same form sent twice, perhaps at the
+    same moment): nothing is written then. The number is the next after every
+    session of the episode, deleted ones included, so a number is never
+    reused. Two saves at the same moment collide on a unique constraint: the
+    later one finds the first's submission key (a duplicate), or else retries
+    with the next number.
     """
     episode_id, unit_id = episode.id, episode.unit_id
     for attempt in range(SAVE_ATTEMPTS):
@@ -146,6 +149,8 @@ def log_session(episode: Episode, data: SessionInput) -> int:
             return number
         except IntegrityError:
             db.session.rollback()
+            if data.submission_key is not None and _exists(Session, Session.submission_key == data.submission_key):
+                return None
             if attempt == SAVE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
@@ -155,7 +160,8 @@ def _write_session(episode_id: int, unit_id: int, data: SessionInput) -> int:
     number = db.session.scalar(select(func.coalesce(func.max(Session.number), 0))
                                .where(Session.episode_id == episode_id)) + 1
     actor = _actor_id()
-    session = Session(episode_id=episode_id, number=number, date=data.date, created_by_id=actor)
+    session = Session(episode_id=episode_id, number=number, date=data.date, created_by_id=actor,
+                      submission_key=data.submission_key)
     db.session.add(session)
     db.session.flush()
     # Attendance and ratings as two multi-row INSERTs (Core executemany): a family's save stays

@@ -9,6 +9,7 @@ CSRF is checked for every POST by Flask-WTF's CSRFProtect.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -128,6 +129,8 @@ class SessionInput:
     date: date
     attendees: tuple[AttendeeInput, ...]
     collateral: tuple[CollateralInput, ...]
+    # The form's random key (see new_submission_key); None when the form sent none or a malformed one.
+    submission_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,24 @@ class FormPerson:
     @property
     def label(self) -> str:
         return person_label(self.ref, self.role)
+
+
+def new_submission_key() -> str:
+    """A random key for one rendering of the session form: a save sent twice is stored once."""
+    return str(uuid.uuid4())
+
+
+def parse_submission_key(form) -> str | None:
+    """The form's key in canonical form, or None when it is missing or not a UUID.
+
+    A form without a usable key (an old page, a script) is still saved, as a new
+    submission: only a key proves that two requests are the same submission.
+    """
+    text = (form.get("submission_key") or "").strip()
+    try:
+        return str(uuid.UUID(text)) if len(text) == 36 else None
+    except ValueError:
+        return None
 
 
 def session_defaults(people: list[FormPerson], day: date) -> dict[str, str]:
@@ -176,7 +197,7 @@ def parse_session(form, people: list[FormPerson], episode_start: date, today: da
     collateral = _parse_collateral(form, people, present, errors, day or today)
     if errors:
         return None, errors
-    return SessionInput(day, tuple(attendees), tuple(collateral)), errors
+    return SessionInput(day, tuple(attendees), tuple(collateral), parse_submission_key(form)), errors
 
 
 def _parse_attendee(form, person: FormPerson, errors: Errors) -> AttendeeInput | None:

@@ -135,10 +135,16 @@ def new_session(episode_id: int):
         if data is not None:
             episode_id = episode.id
             number = changes.log_session(episode, data)
-            changes.refresh_derived(episode_id)
             tablet.discard_draft(request.form.get("draft"))
-            flash(_("Session %(number)s saved.", number=number), "success")
+            if number is None:  # the same form sent again: the first save stands
+                flash(_("This session was already saved; it was not saved again."), "success")
+            else:
+                changes.refresh_derived(episode_id)
+                flash(_("Session %(number)s saved.", number=number), "success")
             return _to_case(episode_id)
+    # One random key per form (kept when the form comes back with errors): a second send is recognised.
+    if forms.parse_submission_key(values) is None:
+        values["submission_key"] = forms.new_submission_key()
     return _form_page("cases/session_form.html", episode, errors, people=people, values=values,
                       totals=forms.live_totals(values, people), outcome_instruments=OUTCOME_INSTRUMENTS,
                       alliance_instruments=ALLIANCE_INSTRUMENTS, reasons=NO_RATING_REASONS,

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from fitapp.audit import record
+from fitapp.cases.access import episode_scope
 from fitapp.cases.expected import Expected, ExpectedLines
 from fitapp.charts import OutcomeChart, alliance_chart, expected_session_numbers, outcome_chart, with_expected
 from fitapp.extensions import db
@@ -110,7 +111,7 @@ class CaseloadRow:
 
 @dataclass(frozen=True)
 class Caseload:
-    """``scope`` is "own" (a therapist's episodes) or "unit" (a unit head's units).
+    """``scope`` is "own" (a therapist's episodes), "team" (theirs and their team's) or "unit" (a unit head's units).
 
     ``rows`` are the open episodes, most urgent first; ``closed`` those closed
     in the last RECENTLY_CLOSED_DAYS days, latest first.
@@ -127,18 +128,15 @@ def caseload_for(user: Staff, today: date) -> Caseload:
     Two queries (plus the memberships for a unit head): the rows, and the live
     ratings of the open ones for the alerts; nothing per row.
     """
-    if user.role == "therapist":
-        scope = Episode.therapist_id == user.id
-        kind = "own"
-    elif user.role == "unit_head":
-        unit_ids = user.unit_ids_on(today)
-        if not unit_ids:
-            return Caseload("unit", [], [])
-        scope = Episode.unit_id.in_(unit_ids)
-        kind = "unit"
-    else:
+    scope = episode_scope(user, today)
+    if scope is None:
         raise ValueError(f"role {user.role!r} has no caseload")
+    kind = "own" if user.role == "therapist" else "unit"
+    if kind == "unit" and not user.unit_ids_on(today):
+        return Caseload("unit", [], [])
     rows = _episode_rows(scope, today - timedelta(days=RECENTLY_CLOSED_DAYS))
+    if kind == "own" and any(r.therapist != user.username for r in rows):
+        kind = "team"  # the unit shows therapists their team's cases too (fitapp.cases.access)
     open_rows = [r for r in rows if r.is_open]
     alerts = _open_episode_alerts(scope) if open_rows else {}
     open_rows = [_with_alerts(r, alerts.get(r.episode_id, ())) for r in open_rows]

@@ -33,6 +33,7 @@ from fitapp.cases.forms import ITEMS, SCALES
 from fitapp.cases.services import participants_of
 from fitapp.extensions import db
 from fitapp.i18n import format_score
+from fitapp.instrument_labels import item_label
 from fitapp.permissions import CASE_ROLES, requires
 from fitapp.scoring import InvalidValue, parse_item
 
@@ -209,7 +210,7 @@ def tablet_submit():
             try:
                 parse_item(text)
             except InvalidValue:
-                errors[f"item-{n}"] = _("Part %(number)s: mark the line.", number=n)
+                errors[f"item-{n}"] = _("%(item)s: mark the line.", item=item_label(lock["instrument"], n))
         if errors:
             return _scale_page(lock, values, errors, 422)
         draft = _draft(lock["token"], lock["episode_id"])

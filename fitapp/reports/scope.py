@@ -1,8 +1,8 @@
 """Who may see which units' reports: the one place report access is decided.
 
 Unit heads see the units they belong to today (their current
-UnitMembership); the quality group sees the whole city for now. A per-district
-scope for quality groups only needs a change here. Therapists and
+UnitMembership); a quality group sees the units of its district
+(Staff.scope_district_id, set by the administrator) or, without one, the whole city. Therapists and
 administrators see no reports (403): SRS is feedback to the therapist, not a
 ranking, and administrators have no access to clinical data (domain.md).
 The coarse role gate is ``@requires`` (fitapp.permissions) on each view; this
@@ -26,5 +26,7 @@ def report_units(user: Staff, today: date) -> list[Unit] | None:
             return []
         return list(db.session.scalars(select(Unit).where(Unit.id.in_(sorted(unit_ids))).order_by(Unit.code)))
     if user.role == "quality":
-        return list(db.session.scalars(select(Unit).order_by(Unit.code)))
+        # scope_district_id: the quality group's district; NULL means the whole city.
+        in_scope = () if user.scope_district_id is None else (Unit.district_id == user.scope_district_id,)
+        return list(db.session.scalars(select(Unit).where(*in_scope).order_by(Unit.code)))
     return None

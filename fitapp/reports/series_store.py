@@ -47,13 +47,15 @@ class RefreshResult:
     series: int
 
 
-def refresh_series(episode_ids: Iterable[int] | None = None) -> RefreshResult:
+def refresh_series(episode_ids: Iterable[int] | None = None, *, commit: bool = True) -> RefreshResult:
     """Recompute the series rows of ``episode_ids`` (every episode when None) and commit.
 
     Rows of series whose ratings are gone (deleted or soft-deleted, or in a
     soft-deleted session) are removed; episodes without ratings end with no rows. Call it after committing the ratings you
     changed: it commits once per batch, so it would also commit anything
-    still pending in the session.
+    still pending in the session. With ``commit=False`` every batch stays in
+    the caller's transaction (activating a norm set: the set and the rows
+    computed with it become visible together, or not at all).
     """
     norm_set = active_norm_set()
     if episode_ids is None:
@@ -64,7 +66,8 @@ def refresh_series(episode_ids: Iterable[int] | None = None) -> RefreshResult:
     written = 0
     for batch in _batches(ids, EPISODES_PER_BATCH):
         written += _refresh_batch(batch, norm_set)
-        db.session.commit()
+        if commit:
+            db.session.commit()
     return RefreshResult(episodes=len(ids), series=written)
 
 

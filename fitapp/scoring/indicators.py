@@ -5,10 +5,11 @@ scope and hands over plain records; everything here is arithmetic.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
+from functools import lru_cache
 from typing import NamedTuple
 
 from fitapp.scoring.norms import age_at
@@ -189,20 +190,6 @@ def group_sort_key(breakdown: str, group: str) -> tuple[int, str]:
     return (order.index(group), "") if group in order else (len(order), group)
 
 
-def person_group(breakdown: str, person: IndexPerson) -> str:
-    """The group of ``person`` in ``breakdown`` (metrics.md §6, age at episode start)."""
-    age = age_at(person.episode_start, person.birth_year)
-    if breakdown == "all":
-        return ALL_GROUP
-    if breakdown == "gender":
-        return gender_group(person.gender, age)
-    if breakdown == "age_band":
-        return age_band(age)
-    if breakdown == "intervention":
-        return person.intervention
-    raise ValueError(f"unknown breakdown {breakdown!r}")
-
-
 def compute_indicators(
     episodes: Sequence[ClosedEpisode],
     persons: Sequence[IndexPerson],
@@ -216,70 +203,149 @@ def compute_indicators(
     age_band and intervention, episode-level ones by intervention. Cells are
     ordered by breakdown, then group (§6 order), then indicator (§6 order).
     """
+    return [Cell(*figure) for figure in indicator_figures(episodes, persons, srs_totals)]
+
+
+# What indicator_figures() returns: the fields of a Cell, in order, before suppression.
+Figure = tuple[str, str, str, str, int | None, int | None, Decimal | None]
+
+
+def indicator_figures(
+    episodes: Sequence[ClosedEpisode],
+    persons: Sequence[IndexPerson],
+    srs_totals: Sequence[tuple[Hashable, str, Decimal]],
+) -> list[Figure]:
+    """:func:`compute_indicators` as plain tuples, in the same order (metrics.md §6).
+
+    Each tuple holds a :class:`Cell`'s fields in order, unsuppressed. Reports
+    make tens of thousands of them, so they are tuples, not cells. One pass
+    puts every record in its group of every breakdown; each group's figures
+    are then summed from facts decided once per record.
+    """
     _check_consistent(episodes, persons, srs_totals)
-    cells: list[Cell] = []
+    person_groups = _person_groups(persons)
+    episode_groups = _episode_groups(episodes)
+    srs_groups = _srs_groups(srs_totals)
+    figures: list[Figure] = []
     for breakdown in BREAKDOWNS:
-        person_groups = _group(persons, lambda p: person_group(breakdown, p))
-        episode_groups: dict[str, list] = {}
-        srs_groups: dict[str, list] = {}
-        if breakdown in EPISODE_BREAKDOWNS:
-            episode_groups = _group(episodes, lambda e: _episode_group(breakdown, e.intervention))
-            srs_groups = _group(srs_totals, lambda s: _episode_group(breakdown, s[1]))
-        if breakdown == ALL_GROUP:
-            # The all row is reported even for an empty period.
-            person_groups.setdefault(ALL_GROUP, [])
-            episode_groups.setdefault(ALL_GROUP, [])
-        for group in sorted(set(person_groups) | set(episode_groups), key=lambda g: group_sort_key(breakdown, g)):
-            figures: dict[str, _Figure] = {}
-            if group in episode_groups:
-                srs = [total for _, _, total in srs_groups.get(group, [])]
-                figures.update(_episode_figures(episode_groups[group], srs))
-            if group in person_groups:
-                figures.update(_person_figures(person_groups[group]))
-            cells.extend(
-                Cell(breakdown, group, indicator, *figures[indicator])
-                for indicator in INDICATORS
-                if indicator in figures
-            )
-    return cells
+        by_person = person_groups[breakdown]
+        by_episode = episode_groups.get(breakdown, {})
+        srs = srs_groups.get(breakdown, {})
+        for group in sorted(by_person.keys() | by_episode.keys(), key=lambda g: group_sort_key(breakdown, g)):
+            found: dict[str, _Figure] = {}
+            if group in by_episode:
+                found.update(_episode_figures(by_episode[group], srs.get(group, ())))
+            if group in by_person:
+                found.update(_person_figures(by_person[group]))
+            for indicator in INDICATORS:
+                if indicator in found:
+                    kind, numerator, denominator, value = found[indicator]
+                    figures.append((breakdown, group, indicator, kind, numerator, denominator, value))
+    return figures
 
 
-def _episode_group(breakdown: str, intervention: str) -> str:
-    return ALL_GROUP if breakdown == ALL_GROUP else intervention
+def _person_groups(persons: Iterable[IndexPerson]) -> dict[str, dict[str, list[tuple]]]:
+    """Facts of each person under its group in every breakdown (§6, age at episode start)."""
+    groups: dict[str, dict[str, list[tuple]]] = {breakdown: {} for breakdown in BREAKDOWNS}
+    # The all row is reported even for an empty period.
+    everyone = groups[ALL_GROUP].setdefault(ALL_GROUP, [])
+    by_gender, by_age, by_intervention = groups["gender"], groups["age_band"], groups["intervention"]
+    for person in persons:
+        fact = _person_fact(person)
+        age = age_at(person.episode_start, person.birth_year)
+        everyone.append(fact)
+        by_gender.setdefault(gender_group(person.gender, age), []).append(fact)
+        by_age.setdefault(age_band(age), []).append(fact)
+        by_intervention.setdefault(person.intervention, []).append(fact)
+    return groups
 
 
-def _person_figures(persons: Sequence[IndexPerson]) -> dict[str, _Figure]:
-    series = [p.index_series for p in persons if p.index_series is not None and p.index_series.paired]
-    paired = len(series)
-    clinical = [s for s in series if s.intake_clinical]
-    eligible = [p for p in persons if p.eligible_for_rereferral]
-    intakes = [s.intake_score for s in series]
-    changes = [s.change for s in series]
+def _person_fact(person: IndexPerson) -> tuple:
+    """What the person-level figures count of one person (§6), decided once.
+
+    (covered, paired, improved, clinical, recovered, deteriorated, eligible,
+    not re-referred, intake F, change d); flags are booleans that groups
+    sum, F and d are None unless the index series is paired.
+    """
+    eligible = person.eligible_for_rereferral
+    kept = bool(eligible) and not person.rereferred_12m
+    series = person.index_series
+    if series is None or not series.paired:
+        return (bool(person.has_self_outcome_rating), False, False, False, False, False, bool(eligible), kept,
+                None, None)
+    clinical = bool(series.intake_clinical)
+    return (bool(person.has_self_outcome_rating), True, _improved(series), clinical,
+            clinical and series.category == "recovered", _deteriorated(series), bool(eligible), kept,
+            series.intake_score, series.change)
+
+
+def _episode_groups(episodes: Iterable[ClosedEpisode]) -> dict[str, dict[str, list[tuple]]]:
+    """Facts of each episode under its group in the EPISODE_BREAKDOWNS (`all` always present)."""
+    everyone: list[tuple] = []
+    by_intervention: dict[str, list[tuple]] = {}
+    for episode in episodes:
+        fact = _episode_fact(episode)
+        everyone.append(fact)
+        by_intervention.setdefault(episode.intervention, []).append(fact)
+    return {ALL_GROUP: {ALL_GROUP: everyone}, "intervention": by_intervention}
+
+
+def _episode_fact(episode: ClosedEpisode) -> tuple[int, int, bool, bool, bool]:
+    """(sessions, days, dropout, has a referral date, started within 30 days) of one episode (§6)."""
+    referred = episode.referral_date is not None
+    return (
+        episode.n_sessions,
+        (episode.end_date - episode.start_date).days,
+        episode.end_reason == DROPOUT_REASON,
+        referred,
+        referred and (episode.start_date - episode.referral_date).days <= START_WITHIN_DAYS,
+    )
+
+
+def _srs_groups(srs_totals: Iterable[tuple[Hashable, str, Decimal]]) -> dict[str, dict[str, list[Decimal]]]:
+    everyone: list[Decimal] = []
+    by_intervention: dict[str, list[Decimal]] = {}
+    for _, intervention, total in srs_totals:
+        everyone.append(total)
+        by_intervention.setdefault(intervention, []).append(total)
+    return {ALL_GROUP: {ALL_GROUP: everyone}, "intervention": by_intervention}
+
+
+def _person_figures(facts: Sequence[tuple]) -> dict[str, _Figure]:
+    n = len(facts)
+    if facts:
+        covered, paired, improved, clinical, recovered, deteriorated, eligible, kept = (
+            sum(column) for column in list(zip(*facts))[:8]
+        )
+    else:
+        covered = paired = improved = clinical = recovered = deteriorated = eligible = kept = 0
+    # F and d in the persons' order, as the effect size's sums are taken in it.
+    intakes = [fact[8] for fact in facts if fact[1]]
+    changes = [fact[9] for fact in facts if fact[1]]
     return {
-        "index_persons": _count(len(persons)),
-        "coverage": _share(sum(p.has_self_outcome_rating for p in persons), len(persons)),
-        "paired": _share(paired, len(persons)),
-        "reliable_improvement": _share(sum(_improved(s) for s in series), paired),
-        "recovered": _share(sum(s.category == "recovered" for s in clinical), len(clinical)),
-        "deteriorated": _share(sum(_deteriorated(s) for s in series), paired),
+        "index_persons": _count(n),
+        "coverage": _share(covered, n),
+        "paired": _share(paired, n),
+        "reliable_improvement": _share(improved, paired),
+        "recovered": _share(recovered, clinical),
+        "deteriorated": _share(deteriorated, paired),
         "mean_intake": _mean(intakes),
         "mean_change": _mean(changes),
         "effect_size": _mean_figure(_effect_size(changes, intakes), paired),
-        "not_rereferred_12m": _share(sum(not p.rereferred_12m for p in eligible), len(eligible)),
+        "not_rereferred_12m": _share(kept, eligible),
     }
 
 
-def _episode_figures(episodes: Sequence[ClosedEpisode], srs: Sequence[Decimal]) -> dict[str, _Figure]:
-    referred = [e for e in episodes if e.referral_date is not None]
+def _episode_figures(facts: Sequence[tuple], srs: Sequence[Decimal]) -> dict[str, _Figure]:
+    n = len(facts)
+    sessions, days, dropout, referred, within = (sum(column) for column in zip(*facts)) if facts else (0,) * 5
     return {
-        "episodes_closed": _count(len(episodes)),
-        "mean_sessions": _mean([Decimal(e.n_sessions) for e in episodes]),
-        "mean_days": _mean([Decimal((e.end_date - e.start_date).days) for e in episodes]),
-        "dropout": _share(sum(e.end_reason == DROPOUT_REASON for e in episodes), len(episodes)),
-        "started_within_30d": _share(
-            sum((e.start_date - e.referral_date).days <= START_WITHIN_DAYS for e in referred), len(referred)
-        ),
-        "srs_mean": _mean(list(srs)),
+        "episodes_closed": _count(n),
+        "mean_sessions": _mean_of_whole(sessions, n),
+        "mean_days": _mean_of_whole(days, n),
+        "dropout": _share(dropout, n),
+        "started_within_30d": _share(within, referred),
+        "srs_mean": _mean(srs),
         "srs_below_36": _share(sum(total < SRS_LOW for total in srs), len(srs)),
     }
 
@@ -317,7 +383,9 @@ def _count(n: int) -> _Figure:
     return _Figure("count", n, None, Decimal(n))
 
 
+@lru_cache(maxsize=4096)
 def _share(numerator: int, denominator: int) -> _Figure:
+    # Cached: a city report asks for the same few thousand small fractions over and over.
     value = _round4(CONTEXT.divide(Decimal(numerator), denominator)) if denominator else None
     return _Figure("share", int(numerator), denominator, value)
 
@@ -328,6 +396,11 @@ def _mean(values: Sequence[Decimal]) -> _Figure:
     return _mean_figure(mean(values), len(values))
 
 
+def _mean_of_whole(total: int, n: int) -> _Figure:
+    """:func:`_mean` of ``n`` whole numbers summing to ``total``: the same Decimal, without the list."""
+    return _mean_figure(CONTEXT.divide(Decimal(total), n) if n else None, n)
+
+
 def _mean_figure(value: Decimal | None, n: int) -> _Figure:
     return _Figure("mean", None, n, None if value is None else _round4(value))
 
@@ -336,11 +409,7 @@ def _round4(value: Decimal) -> Decimal:
     return round_half_up(value, FOUR_DECIMALS)
 
 
-def _group(records: Iterable, key: Callable) -> dict[str, list]:
-    groups: dict[str, list] = {}
-    for record in records:
-        groups.setdefault(key(record), []).append(record)
-    return groups
+_MISSING = object()
 
 
 def _check_consistent(
@@ -360,8 +429,8 @@ def _check_consistent(
         if key in seen:
             raise ValueError(f"index person {person.person_id!r} given twice in episode {person.episode_id!r}")
         seen.add(key)
-        if interventions.get(person.episode_id, object()) != person.intervention:
+        if interventions.get(person.episode_id, _MISSING) != person.intervention:
             raise ValueError(f"index person {person.person_id!r} is not in a closed episode with that intervention")
     for episode_id, intervention, _ in srs_totals:
-        if interventions.get(episode_id, object()) != intervention:
+        if interventions.get(episode_id, _MISSING) != intervention:
             raise ValueError(f"SRS rating of episode {episode_id!r} is not in a closed episode with that intervention")

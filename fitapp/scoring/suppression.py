@@ -6,7 +6,6 @@ on hidden ones, so a report writer cannot leak a hidden figure by mistake.
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from fitapp.scoring.indicators import ALL_GROUP, Cell, group_sort_key
@@ -25,43 +24,69 @@ def suppress(cells: Sequence[Cell], threshold: int = DEFAULT_THRESHOLD) -> list[
     smallest non-zero denominator (counts: count) is hidden too, ties going
     to the first group in §6 order. Cells keep their order.
     """
-    if threshold < MIN_THRESHOLD:
-        raise ValueError(f"the suppression threshold is never below {MIN_THRESHOLD}, got {threshold}")
-    hidden = [_primary(cell, threshold) for cell in cells]
-    _secondary(cells, hidden)
+    figures = [(c.breakdown, c.group, c.indicator, c.kind, c.numerator, c.denominator) for c in cells]
+    hidden = hidden_cells(figures, threshold, [c.suppressed for c in cells])
     return [_blank(cell) if hide else cell for cell, hide in zip(cells, hidden)]
 
 
-def _primary(cell: Cell, threshold: int) -> bool:
-    return cell.suppressed or _small(cell.numerator, threshold) or _small(cell.denominator, threshold)
+def hidden_cells(
+    figures: Sequence[Sequence], threshold: int = DEFAULT_THRESHOLD, already: Sequence[bool] | None = None
+) -> list[bool]:
+    """Which cells :func:`suppress` hides, for plain figures (metrics.md §7).
+
+    ``figures`` are (breakdown, group, indicator, kind, numerator,
+    denominator, ...) tuples, as
+    :func:`~fitapp.scoring.indicators.indicator_figures` returns them;
+    ``already`` marks cells hidden before. Lets a report build each of its
+    rows once, hidden or not.
+    """
+    if threshold < MIN_THRESHOLD:
+        raise ValueError(f"the suppression threshold is never below {MIN_THRESHOLD}, got {threshold}")
+    hidden = [_small(f[4], threshold) or _small(f[5], threshold) for f in figures]
+    if already is not None:
+        hidden = [before or hide for before, hide in zip(already, hidden)]
+    _secondary(figures, hidden)
+    return hidden
 
 
 def _small(number: int | None, threshold: int) -> bool:
     return number is not None and 1 <= number < threshold
 
 
-def _secondary(cells: Sequence[Cell], hidden: list[bool]) -> None:
+def _secondary(figures: Sequence[Sequence], hidden: list[bool]) -> None:
     # Marks `hidden` in place; one pass suffices because it only ever turns
-    # one hidden group into two, which the rule then leaves alone.
-    total_hidden = {c.indicator: h for c, h in zip(cells, hidden) if c.breakdown == ALL_GROUP}
+    # one hidden group into two, which the rule then leaves alone. Only the
+    # (indicator, breakdown) blocks with exactly one hidden group are looked
+    # at closely: in a city report that is a small share of them.
+    total_hidden = {}
+    hidden_in: dict[tuple[str, str], int] = {}
+    for figure, hide in zip(figures, hidden):
+        if figure[0] == ALL_GROUP:
+            total_hidden[figure[2]] = hide
+        elif hide:
+            key = (figure[2], figure[0])
+            hidden_in[key] = hidden_in.get(key, 0) + 1
+    single = {key for key, n in hidden_in.items() if n == 1 and not total_hidden.get(key[0], False)}
+    if not single:
+        return
     blocks: dict[tuple[str, str], list[int]] = {}
-    for i, cell in enumerate(cells):
-        if cell.breakdown != ALL_GROUP:
-            blocks.setdefault((cell.indicator, cell.breakdown), []).append(i)
-    for (indicator, breakdown), members in blocks.items():
-        if total_hidden.get(indicator, False) or sum(hidden[i] for i in members) != 1:
-            continue
-        candidates = [i for i in members if not hidden[i] and _size(cells[i]) > 0]
+    for i, figure in enumerate(figures):
+        key = (figure[2], figure[0])
+        if key in single:
+            blocks.setdefault(key, []).append(i)
+    for (_, breakdown), members in blocks.items():
+        candidates = [i for i in members if not hidden[i] and _size(figures[i]) > 0]
         if candidates:
-            chosen = min(candidates, key=lambda i: (_size(cells[i]), group_sort_key(breakdown, cells[i].group)))
+            chosen = min(candidates, key=lambda i: (_size(figures[i]), group_sort_key(breakdown, figures[i][1])))
             hidden[chosen] = True
 
 
-def _size(cell: Cell) -> int:
+def _size(figure: Sequence) -> int:
     """What the secondary rule compares: the count for counts, else the denominator."""
-    size = cell.numerator if cell.kind == "count" else cell.denominator
+    size = figure[4] if figure[3] == "count" else figure[5]
     return size or 0
 
 
 def _blank(cell: Cell) -> Cell:
-    return dataclasses.replace(cell, numerator=None, denominator=None, value=None, suppressed=True)
+    # A new cell rather than dataclasses.replace(), which is several times slower.
+    return Cell(cell.breakdown, cell.group, cell.indicator, cell.kind, None, None, None, suppressed=True)
