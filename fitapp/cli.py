@@ -106,6 +106,30 @@ def report_command(year: int, tertial_no: int, ytd: bool, units: tuple[str, ...]
     click.echo(f"{count} cells written to {out}")
 
 
+@click.command("activate-norm-set")
+@click.argument("key")
+@with_appcontext
+def activate_norm_set_command(key: str) -> None:
+    """Make the norm set KEY the active one and recompute every series with it, in one transaction."""
+    from sqlalchemy import select
+
+    from fitapp.admin.norm_sets import activate_norm_set
+    from fitapp.extensions import db
+    from fitapp.models import NormSetRecord
+
+    norm_set = db.session.scalar(select(NormSetRecord).where(NormSetRecord.key == key))
+    if norm_set is None:
+        known = ", ".join(db.session.scalars(select(NormSetRecord.key).order_by(NormSetRecord.key)))
+        click.echo(f"no norm set with key {key!r}; known: {known}", err=True)
+        sys.exit(1)
+    result = activate_norm_set(norm_set)
+    if result is None:
+        click.echo(f"{key} already is the active norm set; nothing changed")
+    else:
+        click.echo(f"{key} is now the active norm set; {result.series} series of {result.episodes} episodes "
+                   "recomputed")
+
+
 @click.command("refresh-series")
 @with_appcontext
 def refresh_series_command() -> None:
@@ -152,5 +176,6 @@ def retention_command(dry_run: bool, today) -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (import_ratings_command, export_outcomes_command, demo_command, create_staff_command,
-                    report_command, refresh_series_command, audit_verify_command, retention_command):
+                    report_command, activate_norm_set_command, refresh_series_command, audit_verify_command,
+                    retention_command):
         app.cli.add_command(command)

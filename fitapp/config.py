@@ -77,6 +77,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "TOTP_ISSUER": os.environ.get("FITAPP_TOTP_ISSUER", "fitapp"),
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_SUPPORTED_LOCALES": ("sv", "en"),
+        # Activating a norm set recomputes every series; above this many it is left to
+        # `flask activate-norm-set` on the server (a request would outlive proxy and worker timeouts).
+        "NORM_ACTIVATION_MAX_SERIES": _positive_int("FITAPP_NORM_ACTIVATION_MAX_SERIES", 50_000),
         "SUPPRESSION_THRESHOLD": int(os.environ.get("FITAPP_SUPPRESSION_THRESHOLD", "5")),
         "WTF_CSRF_TIME_LIMIT": None,
     }

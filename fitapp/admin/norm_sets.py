@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
@@ -138,6 +139,15 @@ def activate_norm_set(norm_set: NormSetRecord) -> RefreshResult | None:
     record("admin_activate_norm_set", object_type="norm_set", object_id=set_id)
     db.session.commit()
     return result
+
+
+def series_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(SeriesSummaryRecord))
+
+
+def too_many_for_a_request() -> bool:
+    """Whether recomputing every series would take too long for a web request (then the CLI does it)."""
+    return series_count() > current_app.config["NORM_ACTIVATION_MAX_SERIES"]
 
 
 def refresh_with_active_set() -> RefreshResult:

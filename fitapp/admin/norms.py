@@ -65,6 +65,11 @@ def activate_norm_set(set_id: int):
     norm_set = service.norm_set_or_none(set_id)
     if norm_set is None:
         abort(404)
+    if not norm_set.is_active and service.too_many_for_a_request():
+        flash(_("There are too many series to recompute from the browser. Ask the system administrator to run "
+                "the command flask --app fitapp activate-norm-set %(key)s on the server; reports use the new set "
+                "as soon as it has finished.", key=norm_set.key), "error")
+        return _to_list()
     result = service.activate_norm_set(norm_set)
     if result is None:
         flash(_("%(name)s already is the active norm set.", name=norm_set.name), "success")
@@ -78,6 +83,10 @@ def activate_norm_set(set_id: int):
 @login_required
 @requires(ADMIN)
 def refresh_series():
+    if service.too_many_for_a_request():
+        flash(_("There are too many series to recompute from the browser. Ask the system administrator to run "
+                "the command flask --app fitapp refresh-series on the server."), "error")
+        return _to_list()
     result = service.refresh_with_active_set()
     flash(_("%(series)s series of %(episodes)s cases were recomputed with the active norm set.",
             series=result.series, episodes=result.episodes), "success")

@@ -255,3 +255,24 @@ def test_other_roles_are_refused(client, org, who):
         response = client.open(path, method=method, data={**TYPED, "action": "save"})
         assert response.status_code == 403, (method, path)
     assert active_keys() == ["pcoms-2003"] and set_count() == 2 and audit_actions() == []
+
+
+def test_above_the_request_limit_activation_is_left_to_the_command(app, client, admin, closed_case):
+    app.config["NORM_ACTIVATION_MAX_SERIES"] = 0  # the one stored series is already too many
+    cyp = set_of("cyp-iapt")
+    page = client.post(f"/admin/norm-sets/{cyp.id}/activate", follow_redirects=True).get_data(as_text=True)
+    assert "för många serier" in page and "flask --app fitapp activate-norm-set cyp-iapt" in page
+    assert active_keys() == ["pcoms-2003"] and audit_actions() == []
+
+    result = app.test_cli_runner().invoke(args=["activate-norm-set", "cyp-iapt"])
+    assert result.exit_code == 0, result.output
+    assert "cyp-iapt is now the active norm set; 1 series of 1 episodes recomputed" in result.output
+    assert active_keys() == ["cyp-iapt"] and summary(closed_case).parameter_set == "cyp-iapt" and report()
+    assert audit_actions() == ["admin_activate_norm_set"]
+
+
+def test_the_command_refuses_an_unknown_key_and_names_the_known_ones(app, admin):
+    result = app.test_cli_runner().invoke(args=["activate-norm-set", "nope"])
+    assert result.exit_code == 1
+    assert "no norm set with key 'nope'; known: cyp-iapt, pcoms-2003" in result.output
+    assert active_keys() == ["pcoms-2003"]
