@@ -21,29 +21,34 @@ def membership_covers(membership, today: date):
     return and_(membership.valid_from <= today, or_(membership.valid_to.is_(None), membership.valid_to >= today))
 
 
-def _team_case(user: Staff, today: date):
-    """WHERE term on Episode: the episode's therapist is in ``user``'s team today, in a unit that
-    lets therapists see their team's cases (Unit.team_cases_visible), and the episode is that unit's."""
+def _teammates(user: Staff, today: date) -> dict[int, list[int]]:
+    """unit id -> the other therapists in ``user``'s team there today, for units that let
+    therapists see their team's cases (Unit.team_cases_visible). One small query."""
     mine, theirs = aliased(UnitMembership), aliased(UnitMembership)
-    return (
-        select(mine.id)
+    rows = db.session.execute(
+        select(mine.unit_id, theirs.staff_id)
         .join(Unit, Unit.id == mine.unit_id)
         .join(theirs, theirs.team_id == mine.team_id)
         .where(mine.staff_id == user.id, mine.team_id.is_not(None), membership_covers(mine, today),
-               Unit.team_cases_visible, mine.unit_id == Episode.unit_id,
-               theirs.staff_id == Episode.therapist_id, membership_covers(theirs, today))
-        .exists()
+               Unit.team_cases_visible, theirs.staff_id != user.id, membership_covers(theirs, today))
     )
+    teammates: dict[int, list[int]] = {}
+    for unit_id, staff_id in rows:
+        teammates.setdefault(unit_id, []).append(staff_id)
+    return teammates
 
 
 def episode_scope(user: Staff, today: date):
     """WHERE term on Episode for the episodes ``user`` may see: the one place case visibility is decided.
 
-    Therapist: their own episodes, and their team's where the unit chose so; unit head: the
-    episodes of the units they belong to today. None for roles without case access.
+    Therapist: their own episodes, and their team's where the unit chose so (only that unit's
+    episodes); unit head: the episodes of the units they belong to today. None for roles without
+    case access. The teammates are looked up first, so the term stays a plain index condition.
     """
     if user.role == "therapist":
-        return or_(Episode.therapist_id == user.id, _team_case(user, today))
+        team_cases = [and_(Episode.unit_id == unit_id, Episode.therapist_id.in_(sorted(staff_ids)))
+                      for unit_id, staff_ids in sorted(_teammates(user, today).items())]
+        return or_(Episode.therapist_id == user.id, *team_cases)
     if user.role == "unit_head":
         return Episode.unit_id.in_(sorted(user.unit_ids_on(today)))
     return None

@@ -104,9 +104,10 @@ def test_the_caseload_takes_the_same_few_queries_for_thirty_cases(client, org):
         unit_rows = caseload_for(unit_head, date.today()).rows
     assert len(rows) == len(unit_rows) == 30
     assert {(r.sessions, r.participants) for r in rows} == {(3, 2)}
-    # Rows, the active norm set (2: set and parameters), the live ratings of the open cases for the alerts.
+    # Rows, the active norm set with its parameters, the live ratings of the open cases for the alerts,
+    # and the scope: the therapist's teammates (team visibility), the unit head's memberships.
     assert len(therapist_queries) == 4
-    assert len(unit_head_queries) == 5  # and the memberships
+    assert len(unit_head_queries) == 4
 
     sign_in(client, org["anna"])
     with counted_queries() as page_queries:
