@@ -1,5 +1,6 @@
 """The organisation's active norm parameter set, read from the database (metrics.md §2)."""
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from fitapp.extensions import db
 from fitapp.models import NormSetRecord
@@ -22,7 +23,10 @@ def to_norm_set(record: NormSetRecord) -> NormSet:
 
 
 def active_norm_set() -> NormSet:
-    record = db.session.scalar(select(NormSetRecord).where(NormSetRecord.is_active))
+    # The set with its rows in one statement: every session save and every page with series reads it.
+    record = db.session.execute(
+        select(NormSetRecord).where(NormSetRecord.is_active).options(joinedload(NormSetRecord.parameters))
+    ).unique().scalars().first()
     if record is None:
         raise NoActiveNormSet("No active norm parameter set: an administrator must choose one.")
     return to_norm_set(record)

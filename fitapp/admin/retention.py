@@ -3,7 +3,8 @@
 The page shows counts per unit only, never a case or a person. The work is
 done by :mod:`fitapp.retention`, the same service as ``flask retention``.
 """
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime, timezone
 
 from flask import flash, render_template, url_for
 from flask_babel import gettext as _
@@ -16,6 +17,7 @@ from wtforms.validators import DataRequired, ValidationError
 from fitapp import retention
 from fitapp.admin import bp
 from fitapp.admin.formkit import Refused, first_errors, submit
+from fitapp.log_review.services import ORGANISATION_TIME
 from fitapp.permissions import ADMIN, requires
 
 
@@ -83,6 +85,13 @@ def _page(policy_form: PolicyForm, run_form: RunForm, status: int = 200):
     today = date.today()
     return render_template(
         "admin/retention.html", years=retention.years_in_force(), default_years=retention.DEFAULT_YEARS,
-        history=retention.policy_history(), preview=retention.plan(today), today=today,
+        history=[replace(change, changed_at=_local(change.changed_at)) for change in retention.policy_history()],
+        preview=retention.plan(today), today=today,
         policy_form=policy_form, run_form=run_form, errors=first_errors(policy_form, run_form),
     ), status
+
+
+def _local(moment: datetime) -> datetime:
+    """A stored time on the organisation's clock, as every time on the pages (SQLite drops the zone: UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return aware.astimezone(ORGANISATION_TIME)

@@ -3,8 +3,9 @@
 Each function does one request's work in one transaction: it writes the
 change and its audit event (ids and action only, never clinical content) and
 commits. Callers have loaded the episode through fitapp.cases.access and
-validated the input with fitapp.cases.forms. After a change to ratings or
-sessions, :func:`refresh_derived` brings the derived series summaries up to date.
+validated the input with fitapp.cases.forms. A new session brings the derived
+series summaries up to date in its own transaction; after a correction or
+deletion, :func:`refresh_derived` does it.
 """
 from __future__ import annotations
 
@@ -140,6 +141,10 @@ def log_session(episode: Episode, data: SessionInput) -> int | None:
     reused. Two saves at the same moment collide on a unique constraint: the
     later one finds the first's submission key (a duplicate), or else retries
     with the next number.
+
+    The episode's series summaries are refreshed in the same transaction
+    (one commit, and a report never sees the new ratings without their
+    series); so the caller does not call :func:`refresh_derived`.
     """
     episode_id, unit_id = episode.id, episode.unit_id
     for attempt in range(SAVE_ATTEMPTS):
@@ -160,22 +165,32 @@ def _write_session(episode_id: int, unit_id: int, data: SessionInput) -> int:
     number = db.session.scalar(select(func.coalesce(func.max(Session.number), 0))
                                .where(Session.episode_id == episode_id)) + 1
     actor = _actor_id()
-    session = Session(episode_id=episode_id, number=number, date=data.date, created_by_id=actor,
-                      submission_key=data.submission_key)
-    db.session.add(session)
-    db.session.flush()
-    # Attendance and ratings as two multi-row INSERTs (Core executemany): a family's save stays
+    # Core INSERTs throughout (nothing here is read back as an object): the session with its new id,
+    # then attendance and ratings as two multi-row INSERTs (executemany), so a family's save stays
     # at the same handful of statements whatever its size.
-    attendance = [{"session_id": session.id, "participant_id": a.participant_id,
+    session_id = db.session.execute(
+        Session.__table__.insert().returning(Session.__table__.c.id),
+        {"episode_id": episode_id, "number": number, "date": data.date, "created_by_id": actor,
+         "submission_key": data.submission_key},
+    ).scalar_one()
+    attendance = [{"session_id": session_id, "participant_id": a.participant_id,
                    "no_rating_reason": a.no_rating_reason} for a in data.attendees]
-    ratings = [_rating(session.id, a.participant_id, a.participant_id, scale, actor)
+    ratings = [_rating(session_id, a.participant_id, a.participant_id, scale, actor)
                for a in data.attendees for scale in (a.outcome, a.alliance) if scale is not None]
-    ratings += [_rating(session.id, c.subject_id, c.rater_id, c.scale, actor) for c in data.collateral]
+    ratings += [_rating(session_id, c.subject_id, c.rater_id, c.scale, actor) for c in data.collateral]
     db.session.execute(Attendance.__table__.insert(), attendance)
     if ratings:
         db.session.execute(Rating.__table__.insert(), ratings)
-    record("create_session", object_type="session", object_id=session.id, unit_id=unit_id)
+    _refresh_series_in_transaction(episode_id)
+    # Last: the audit append holds the chain's lock until the commit, so nothing slow comes after it.
+    record("create_session", object_type="session", object_id=session_id, unit_id=unit_id)
     return number
+
+
+def _refresh_series_in_transaction(episode_id: int) -> None:
+    from fitapp.reports.series_store import refresh_series
+
+    refresh_series([episode_id], commit=False)
 
 
 def _rating(session_id: int, subject_id: int, rater_id: int, scale, actor: int | None) -> dict:

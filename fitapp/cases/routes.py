@@ -134,12 +134,11 @@ def new_session(episode_id: int):
         data, errors = forms.parse_session(request.form, people, episode.start_date, today)
         if data is not None:
             episode_id = episode.id
-            number = changes.log_session(episode, data)
+            number = changes.log_session(episode, data)  # with the episode's series summaries
             tablet.discard_draft(request.form.get("draft"))
             if number is None:  # the same form sent again: the first save stands
                 flash(_("This session was already saved; it was not saved again."), "success")
             else:
-                changes.refresh_derived(episode_id)
                 flash(_("Session %(number)s saved.", number=number), "success")
             return _to_case(episode_id)
     # One random key per form (kept when the form comes back with errors): a second send is recognised.

@@ -5,8 +5,8 @@ sessions, joins each index person to their stored index series and sums the
 alliance ratings; Python only turns the rows into the plain records that
 :func:`fitapp.scoring.indicators.compute_indicators` takes. No query here reads
 every rating: series come from the derived ``series_summary`` table
-(see :mod:`fitapp.reports.series_store`), alliance totals arrive already
-grouped by episode and total.
+(see :mod:`fitapp.reports.series_store`), alliance ratings arrive already
+counted and summed per episode.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
@@ -23,7 +23,15 @@ from fitapp.models import Episode, Intervention, Participant, Person, Rating, Se
 from fitapp.models.cases import live_sessions
 from fitapp.models.ratings import live_ratings
 from fitapp.reports.series_store import summary_of
-from fitapp.scoring.indicators import REREFERRAL_DAYS, ClosedEpisode, IndexPerson, is_rereferred, rereferral_eligible
+from fitapp.scoring.indicators import (
+    REREFERRAL_DAYS,
+    SRS_LOW,
+    AllianceTally,
+    ClosedEpisode,
+    IndexPerson,
+    is_rereferred,
+    rereferral_eligible,
+)
 from fitapp.scoring.periods import Period
 
 INDEX_ROLE = "index"
@@ -44,7 +52,7 @@ class ReportInputs:
 
     episodes: list[ClosedEpisode]
     persons: list[IndexPerson]
-    srs_totals: list[tuple[int, str, Decimal]]
+    alliance: list[AllianceTally]
     unit_of: dict[int, int]
     parameter_sets: frozenset[str]
 
@@ -59,13 +67,13 @@ class ReportInputs:
             blocks[unit_id].unit_of[episode.episode_id] = unit_id
         for person in self.persons:
             blocks[self.unit_of[person.episode_id]].persons.append(person)
-        for srs in self.srs_totals:
-            blocks[self.unit_of[srs[0]]].srs_totals.append(srs)
+        for tally in self.alliance:
+            blocks[self.unit_of[tally.episode_id]].alliance.append(tally)
         return blocks
 
 
 def report_inputs(period: Period, unit_ids: Collection[int] | None, as_of: date) -> ReportInputs:
-    """Closed episodes, index persons and SRS totals of ``period`` in ``unit_ids`` (all when None).
+    """Closed episodes, index persons and alliance tallies of ``period`` in ``unit_ids`` (all when None).
 
     metrics.md §5: an episode belongs to the period in which it closed.
     """
@@ -75,7 +83,7 @@ def report_inputs(period: Period, unit_ids: Collection[int] | None, as_of: date)
     return ReportInputs(
         episodes=list(episodes.values()),
         persons=persons,
-        srs_totals=srs_totals(period, unit_ids, episodes),
+        alliance=alliance_per_episode(period, unit_ids, episodes),
         unit_of={fact.episode.episode_id: fact.unit_id for fact in facts},
         parameter_sets=parameter_sets,
     )
@@ -128,11 +136,15 @@ def index_persons(
     caller can refuse figures that mix parameter sets.
     """
     series = aliased(SeriesSummaryRecord)
+    own_unit = aliased(Unit)
+    latest_eligible_end = as_of - timedelta(days=REREFERRAL_DAYS)
     # Columns rather than the entity: building ORM objects cost more than the query itself.
     query = (
         select(Participant.episode_id, Participant.person_id, Person.birth_year, Person.gender,
+               case((Episode.end_date <= latest_eligible_end, next_episode_start(own_unit)), else_=None),
                *(getattr(series, name) for name in SERIES_COLUMNS))
         .join(Episode, Participant.episode_id == Episode.id)
+        .join(own_unit, Episode.unit_id == own_unit.id)
         .join(Person, Participant.person_id == Person.id)
         .outerjoin(series, and_(series.episode_id == Participant.episode_id, series.subject_id == Participant.id,
                                 series.is_index_series))
@@ -140,15 +152,15 @@ def index_persons(
         .order_by(Participant.episode_id, Participant.person_id)
     )
     rows = db.session.execute(query).all()
-    rereferred = rereferred_persons(period, unit_ids, as_of)
     persons = []
     parameter_sets = set()
     for row in rows:
-        episode_id, person_id, birth_year, gender = row[:4]
+        episode_id, person_id, birth_year, gender, next_start = row[:5]
         episode = episodes[episode_id]
         summary = None if row.n is None else summary_of(row)
         if summary is not None and summary.parameter_set is not None:
             parameter_sets.add(summary.parameter_set)
+        eligible = rereferral_eligible(episode.end_date, as_of)
         persons.append(IndexPerson(
             episode_id=episode_id,
             person_id=person_id,
@@ -160,68 +172,58 @@ def index_persons(
             # series (§5), so it exists exactly when there is such a rating.
             has_self_outcome_rating=summary is not None,
             index_series=summary,
-            eligible_for_rereferral=rereferral_eligible(episode.end_date, as_of),
-            rereferred_12m=(episode_id, person_id) in rereferred,
+            eligible_for_rereferral=eligible,
+            # The earliest later start decides: another one is within 365 days only if it is.
+            rereferred_12m=eligible and next_start is not None and is_rereferred(episode.end_date, (next_start,)),
         ))
     return persons, frozenset(parameter_sets)
 
 
-def rereferred_persons(period: Period, unit_ids: Collection[int] | None, as_of: date) -> set[tuple[int, int]]:
-    """(episode, person) pairs of index persons re-referred within 365 days (metrics.md §6, not_rereferred_12m).
+def next_episode_start(own_unit: type[Unit]):
+    """Scalar subquery: the earliest start of another episode of the index person in the same district.
 
-    Another episode of the same district (any unit of it, also units outside
-    the report's scope) in which the person takes part in any role, starting
-    after this episode's end and at most 365 days after it. SQL narrows the
-    candidates with plain date comparisons (date arithmetic differs between
-    databases); :func:`is_rereferred` makes the exact decision. Only
-    episodes eligible on ``as_of`` are looked at.
+    Only episodes starting after this episode's end (metrics.md §6,
+    not_rereferred_12m), in any role and any unit of the district, also units
+    outside the report's scope. Correlated with the outer query's
+    ``Participant``, ``Episode`` and ``own_unit`` (the episode's unit). A
+    plain date comparison: date arithmetic differs between databases, so
+    :func:`is_rereferred` makes the exact decision on this one date.
     """
-    latest_eligible_end = as_of - timedelta(days=REREFERRAL_DAYS)
-    if latest_eligible_end < period.start:
-        return set()
-    own_unit, later, later_unit, other = aliased(Unit), aliased(Episode), aliased(Unit), aliased(Participant)
-    query = (
-        select(Participant.episode_id, Participant.person_id, Episode.end_date, later.start_date)
-        .join(Episode, Participant.episode_id == Episode.id)
-        .join(own_unit, Episode.unit_id == own_unit.id)
-        .join(other, and_(other.person_id == Participant.person_id, other.episode_id != Participant.episode_id))
+    later, later_unit, other = aliased(Episode), aliased(Unit), aliased(Participant)
+    return (
+        select(func.min(later.start_date))
+        .select_from(other)
         .join(later, other.episode_id == later.id)
         .join(later_unit, later.unit_id == later_unit.id)
-        .where(
-            Participant.role == INDEX_ROLE,
-            *_closed_in(period, unit_ids),
-            Episode.end_date <= latest_eligible_end,
-            later_unit.district_id == own_unit.district_id,
-            later.start_date > Episode.end_date,
-            later.start_date <= min(period.end, latest_eligible_end) + timedelta(days=REREFERRAL_DAYS),
-        )
+        .where(other.person_id == Participant.person_id, other.episode_id != Participant.episode_id,
+               later_unit.district_id == own_unit.district_id, later.start_date > Episode.end_date)
+        .correlate(Participant, Episode, own_unit)
+        .scalar_subquery()
     )
-    starts: dict[tuple[int, int], tuple[date, list[date]]] = {}
-    for episode_id, person_id, end_date, later_start in db.session.execute(query):
-        starts.setdefault((episode_id, person_id), (end_date, []))[1].append(later_start)
-    return {key for key, (end_date, later_starts) in starts.items() if is_rereferred(end_date, later_starts)}
 
 
-def srs_totals(
+def alliance_per_episode(
     period: Period, unit_ids: Collection[int] | None, episodes: dict[int, ClosedEpisode]
-) -> list[tuple[int, str, Decimal]]:
-    """(episode, intervention, total) of every self-rated SRS/CSRS rating in the closed episodes (§6 srs_mean).
+) -> list[AllianceTally]:
+    """The self-rated SRS/CSRS ratings of each closed episode, summed (§6 srs_mean, srs_below_36).
 
-    The database groups equal totals of an episode, so only one row per
-    distinct total travels; the list repeats it as often as it occurred.
+    The database counts and sums the ratings of each episode, and counts
+    those below :data:`SRS_LOW` (totals are stored in tenths, so the
+    comparison is exact); only one row per episode travels.
     """
+    low_x10 = int(SRS_LOW.scaleb(1))
     query = (
-        select(Session.episode_id, Rating.total_x10, func.count())
+        select(Session.episode_id, func.count(), func.sum(Rating.total_x10),
+               func.sum(case((Rating.total_x10 < low_x10, 1), else_=0)))
         .select_from(Rating)
         .join(Session, Rating.session_id == Session.id)
         .join(Episode, Session.episode_id == Episode.id)
         .where(Rating.instrument.in_(SCORED_ALLIANCE), Rating.subject_id == Rating.rater_id, *live_ratings(),
                *_closed_in(period, unit_ids))
-        .group_by(Session.episode_id, Rating.total_x10)
-        .order_by(Session.episode_id, Rating.total_x10)
+        .group_by(Session.episode_id)
+        .order_by(Session.episode_id)
     )
-    totals = []
-    for episode_id, total_x10, count in db.session.execute(query):
-        item = (episode_id, episodes[episode_id].intervention, Decimal(total_x10).scaleb(-1))
-        totals.extend([item] * count)
-    return totals
+    return [
+        AllianceTally(episode_id, episodes[episode_id].intervention, ratings, Decimal(total_x10).scaleb(-1), below)
+        for episode_id, ratings, total_x10, below in db.session.execute(query)
+    ]

@@ -2,7 +2,8 @@
 
 Reports read intake, last score, change and category of every series from this
 table instead of re-reading the ratings. Writers call :func:`refresh_series`
-with the episodes they changed, after their own commit; a change of the active
+with the episodes they changed, after their own commit, or inside their
+transaction with ``commit=False`` (a session save); a change of the active
 norm set needs a full refresh (``flask --app fitapp refresh-series``).
 
 Work is done in batches of episodes: each batch reads only its own ratings
@@ -55,7 +56,8 @@ def refresh_series(episode_ids: Iterable[int] | None = None, *, commit: bool = T
     changed: it commits once per batch, so it would also commit anything
     still pending in the session. With ``commit=False`` every batch stays in
     the caller's transaction (activating a norm set: the set and the rows
-    computed with it become visible together, or not at all).
+    computed with it become visible together, or not at all; saving a session:
+    its ratings and their series likewise).
     """
     norm_set = active_norm_set()
     if episode_ids is None:

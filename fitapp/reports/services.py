@@ -169,7 +169,7 @@ def _block(period: Period, unit: str, inputs: ReportInputs, threshold: int) -> l
 
     Each row is built once, already hidden or shown: no intermediate cells.
     """
-    figures = indicator_figures(inputs.episodes, inputs.persons, inputs.srs_totals)
+    figures = indicator_figures(inputs.episodes, inputs.persons, inputs.alliance)
     hidden = hidden_cells(figures, threshold)
     label = period.label
     make = ReportRow._make

@@ -141,6 +141,32 @@ class Cell:
             raise ValueError(f"unknown cell kind {self.kind!r}")
 
 
+class AllianceTally(NamedTuple):
+    """The self-rated SRS/CSRS ratings of one closed episode, summed (metrics.md §6 srs_mean, srs_below_36).
+
+    ``total`` is the sum of their totals, ``below`` how many totals are below
+    :data:`SRS_LOW`. Tallies add up: an episode may come in several.
+    """
+
+    episode_id: Hashable
+    intervention: str
+    ratings: int
+    total: Decimal
+    below: int
+
+
+def alliance_tallies(srs_totals: Iterable[tuple[Hashable, str, Decimal]]) -> list[AllianceTally]:
+    """One :class:`AllianceTally` per episode of (episode_id, intervention, total) ratings (metrics.md §6)."""
+    tallies: dict[tuple[Hashable, str], list] = {}
+    for episode_id, intervention, total in srs_totals:
+        tally = tallies.setdefault((episode_id, intervention), [0, Decimal(0), 0])
+        tally[0] += 1
+        tally[1] += total
+        tally[2] += total < SRS_LOW
+    return [AllianceTally(episode_id, intervention, n, total, below)
+            for (episode_id, intervention), (n, total, below) in tallies.items()]
+
+
 def is_rereferred(end_date: date, other_episode_starts: Iterable[date]) -> bool:
     """True if another episode starts after ``end_date`` and ≤ 365 days after it (metrics.md §6)."""
     latest = end_date + timedelta(days=REREFERRAL_DAYS)
@@ -203,7 +229,7 @@ def compute_indicators(
     age_band and intervention, episode-level ones by intervention. Cells are
     ordered by breakdown, then group (§6 order), then indicator (§6 order).
     """
-    return [Cell(*figure) for figure in indicator_figures(episodes, persons, srs_totals)]
+    return [Cell(*figure) for figure in indicator_figures(episodes, persons, alliance_tallies(srs_totals))]
 
 
 # What indicator_figures() returns: the fields of a Cell, in order, before suppression.
@@ -213,19 +239,20 @@ Figure = tuple[str, str, str, str, int | None, int | None, Decimal | None]
 def indicator_figures(
     episodes: Sequence[ClosedEpisode],
     persons: Sequence[IndexPerson],
-    srs_totals: Sequence[tuple[Hashable, str, Decimal]],
+    alliance: Sequence[AllianceTally],
 ) -> list[Figure]:
     """:func:`compute_indicators` as plain tuples, in the same order (metrics.md §6).
 
     Each tuple holds a :class:`Cell`'s fields in order, unsuppressed. Reports
     make tens of thousands of them, so they are tuples, not cells. One pass
     puts every record in its group of every breakdown; each group's figures
-    are then summed from facts decided once per record.
+    are then summed from facts decided once per record. The alliance ratings
+    come already summed per episode (see :func:`alliance_tallies`).
     """
-    _check_consistent(episodes, persons, srs_totals)
+    _check_consistent(episodes, persons, alliance)
     person_groups = _person_groups(persons)
     episode_groups = _episode_groups(episodes)
-    srs_groups = _srs_groups(srs_totals)
+    srs_groups = _srs_groups(alliance)
     figures: list[Figure] = []
     for breakdown in BREAKDOWNS:
         by_person = person_groups[breakdown]
@@ -234,7 +261,7 @@ def indicator_figures(
         for group in sorted(by_person.keys() | by_episode.keys(), key=lambda g: group_sort_key(breakdown, g)):
             found: dict[str, _Figure] = {}
             if group in by_episode:
-                found.update(_episode_figures(by_episode[group], srs.get(group, ())))
+                found.update(_episode_figures(by_episode[group], srs.get(group, _NO_ALLIANCE)))
             if group in by_person:
                 found.update(_person_figures(by_person[group]))
             for indicator in INDICATORS:
@@ -302,13 +329,20 @@ def _episode_fact(episode: ClosedEpisode) -> tuple[int, int, bool, bool, bool]:
     )
 
 
-def _srs_groups(srs_totals: Iterable[tuple[Hashable, str, Decimal]]) -> dict[str, dict[str, list[Decimal]]]:
-    everyone: list[Decimal] = []
-    by_intervention: dict[str, list[Decimal]] = {}
-    for _, intervention, total in srs_totals:
-        everyone.append(total)
-        by_intervention.setdefault(intervention, []).append(total)
-    return {ALL_GROUP: {ALL_GROUP: everyone}, "intervention": by_intervention}
+_NO_ALLIANCE = (0, Decimal(0), 0)
+
+
+def _srs_groups(alliance: Iterable[AllianceTally]) -> dict[str, dict[str, tuple[int, Decimal, int]]]:
+    """(ratings, sum of totals, totals below 36.0) of each group, `all` and by intervention."""
+    everyone = [0, Decimal(0), 0]
+    by_intervention: dict[str, list] = {}
+    for _, intervention, ratings, total, below in alliance:
+        for tally in (everyone, by_intervention.setdefault(intervention, [0, Decimal(0), 0])):
+            tally[0] += ratings
+            tally[1] += total
+            tally[2] += below
+    groups = {intervention: tuple(tally) for intervention, tally in by_intervention.items()}
+    return {ALL_GROUP: {ALL_GROUP: tuple(everyone)}, "intervention": groups}
 
 
 def _person_figures(facts: Sequence[tuple]) -> dict[str, _Figure]:
@@ -322,6 +356,9 @@ def _person_figures(facts: Sequence[tuple]) -> dict[str, _Figure]:
     # F and d in the persons' order, as the effect size's sums are taken in it.
     intakes = [fact[8] for fact in facts if fact[1]]
     changes = [fact[9] for fact in facts if fact[1]]
+    # Each mean once: the effect size divides the same mean d by the SD around the same mean F.
+    mean_f = mean(intakes) if intakes else None
+    mean_d = mean(changes) if changes else None
     return {
         "index_persons": _count(n),
         "coverage": _share(covered, n),
@@ -329,24 +366,26 @@ def _person_figures(facts: Sequence[tuple]) -> dict[str, _Figure]:
         "reliable_improvement": _share(improved, paired),
         "recovered": _share(recovered, clinical),
         "deteriorated": _share(deteriorated, paired),
-        "mean_intake": _mean(intakes),
-        "mean_change": _mean(changes),
-        "effect_size": _mean_figure(_effect_size(changes, intakes), paired),
+        "mean_intake": _mean_figure(mean_f, paired),
+        "mean_change": _mean_figure(mean_d, paired),
+        "effect_size": _mean_figure(_effect_size(mean_d, intakes, mean_f), paired),
         "not_rereferred_12m": _share(kept, eligible),
     }
 
 
-def _episode_figures(facts: Sequence[tuple], srs: Sequence[Decimal]) -> dict[str, _Figure]:
+def _episode_figures(facts: Sequence[tuple], srs: tuple[int, Decimal, int]) -> dict[str, _Figure]:
     n = len(facts)
     sessions, days, dropout, referred, within = (sum(column) for column in zip(*facts)) if facts else (0,) * 5
+    ratings, srs_sum, srs_below = srs
     return {
         "episodes_closed": _count(n),
         "mean_sessions": _mean_of_whole(sessions, n),
         "mean_days": _mean_of_whole(days, n),
         "dropout": _share(dropout, n),
         "started_within_30d": _share(within, referred),
-        "srs_mean": _mean(srs),
-        "srs_below_36": _share(sum(total < SRS_LOW for total in srs), len(srs)),
+        # The mean of the ratings: their exact sum over their number, as _mean() takes it.
+        "srs_mean": _mean_figure(CONTEXT.divide(srs_sum, ratings) if ratings else None, ratings),
+        "srs_below_36": _share(srs_below, ratings),
     }
 
 
@@ -358,16 +397,20 @@ def _deteriorated(series: SeriesSummary) -> bool:
     return series.rc is not None and series.change <= -series.rc
 
 
-def _effect_size(changes: Sequence[Decimal], intakes: Sequence[Decimal]) -> Decimal | None:
-    """mean d / sample SD of F (ddof = 1); None when undefined (fewer than 2 or SD 0)."""
+def _effect_size(
+    mean_change: Decimal | None, intakes: Sequence[Decimal], mean_intake: Decimal | None
+) -> Decimal | None:
+    """mean d / sample SD of F (ddof = 1); None when undefined (fewer than 2 or SD 0).
+
+    ``mean_change`` and ``mean_intake`` are :func:`mean` of the same paired series' d and F.
+    """
     if len(intakes) < 2:
         return None
     with localcontext(CONTEXT):
-        mean_f = mean(intakes)
-        variance = sum(((f - mean_f) ** 2 for f in intakes), Decimal(0)) / (len(intakes) - 1)
+        variance = sum(((f - mean_intake) ** 2 for f in intakes), Decimal(0)) / (len(intakes) - 1)
         if variance == 0:
             return None
-        return mean(changes) / variance.sqrt()
+        return mean_change / variance.sqrt()
 
 
 class _Figure(NamedTuple):
@@ -415,7 +458,7 @@ _MISSING = object()
 def _check_consistent(
     episodes: Sequence[ClosedEpisode],
     persons: Sequence[IndexPerson],
-    srs_totals: Sequence[tuple[Hashable, str, Decimal]],
+    alliance: Sequence[AllianceTally],
 ) -> None:
     # Mismatched inputs would silently give figures that do not add up.
     interventions = {}
@@ -431,6 +474,6 @@ def _check_consistent(
         seen.add(key)
         if interventions.get(person.episode_id, _MISSING) != person.intervention:
             raise ValueError(f"index person {person.person_id!r} is not in a closed episode with that intervention")
-    for episode_id, intervention, _ in srs_totals:
+    for episode_id, intervention, *_ in alliance:
         if interventions.get(episode_id, _MISSING) != intervention:
             raise ValueError(f"SRS rating of episode {episode_id!r} is not in a closed episode with that intervention")

@@ -64,3 +64,43 @@ def log_in(page, base_url: str, username: str) -> None:
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in_with_code(page, base_url: str, username: str) -> None:
+    """Log in with the password and then the second factor (admin and quality accounts have TOTP_SECRET).
+
+    A code is accepted once per account and 30-second step (replays are refused),
+    so a test logs such an account in once and keeps that browser context.
+    """
+    import time
+
+    from fitapp.auth.totp import code_at
+    from tests.factories import TOTP_SECRET
+
+    log_in(page, base_url, username)
+    page.locator("input[name=code]").fill(code_at(TOTP_SECRET, time.time()))
+    page.get_by_role("button", name="Logga in").click()
+
+
+@contextmanager
+def chromium_browser() -> Iterator[object]:
+    """One Chromium for a whole test module (module-scoped fixtures): contexts are cheap, launches are not."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(browser, *, axe: bool = True):
+    """A page in a fresh context (its own cookies: one user), Swedish, with axe loaded in every page."""
+    from tests.browser import a11y
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+    page = context.new_page()
+    if axe:
+        a11y.enable_axe(page)
+    return page

@@ -108,12 +108,14 @@ def test_the_save_takes_few_queries(client, org, family):
     sign_in(client, org["anna"])
     data, url = full_form(family), f"/cases/{family['episode'].id}/sessions/new"
     with counted_queries() as queries:
-        client.post(url, data=data)
-    save = queries[:queries.index(next(q for q in queries if q.startswith("INSERT INTO audit_event"))) + 1]
-    # User, episode, participants; then number, session, attendance, ratings, audit (chain lock on
-    # PostgreSQL, hash, event): nothing per person or rating. The reports' series refresh runs after the commit.
-    assert len(save) == 9 + (db.engine.dialect.name == "postgresql"), save
-    assert sum(q.startswith("INSERT INTO rating") for q in queries) == 1
+        assert client.post(url, data=data).status_code == 302
+    # User, episode, participants; then number, session, attendance, ratings; the episode's series
+    # (norm set with its rows, ratings, delete, insert); audit last (chain lock on PostgreSQL, hash,
+    # event): nothing per person or rating, and everything in one transaction.
+    assert len(queries) == 13 + (db.engine.dialect.name == "postgresql"), queries
+    assert queries[-1].startswith("INSERT INTO audit_event")
+    for table in ("rating", "series_summary"):
+        assert sum(q.startswith(f"INSERT INTO {table}") for q in queries) == 1
 
 
 def test_a_collateral_rating(client, org, family):
