@@ -15,9 +15,6 @@ def _item_check(name: str) -> CheckConstraint:
     return CheckConstraint(f"{name} >= 0 AND {name} <= 100", name=f"{name}_range")
 
 
-ALLIANCE_INDEX_WHERE = "deleted_at IS NULL AND instrument IN ('SRS', 'CSRS')"
-
-
 class Rating(db.Model):
     """One filled-in scale. The rater is the subject (self-rating) or another participant."""
 
@@ -28,11 +25,6 @@ class Rating(db.Model):
         # rating can be entered again while the deleted one stays for the record.
         Index("uq_rating_live", "session_id", "subject_id", "rater_id", "instrument", unique=True,
               sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
-        # The reports' alliance figures (metrics.md §6 srs_mean, srs_below_36) read only live SRS/CSRS
-        # ratings: on PostgreSQL this index answers them without visiting the table.
-        Index("ix_rating_live_alliance", "session_id",
-              sqlite_where=text(ALLIANCE_INDEX_WHERE), postgresql_where=text(ALLIANCE_INDEX_WHERE),
-              postgresql_include=["instrument", "subject_id", "rater_id", "total_x10"]),
         CheckConstraint(f"instrument IN {tuple(ALL_INSTRUMENTS)!r}", name="instrument"),
         CheckConstraint(f"delete_reason IS NULL OR delete_reason IN {CORRECTION_REASONS!r}", name="delete_reason"),
         CheckConstraint("(deleted_at IS NULL) = (delete_reason IS NULL)", name="deleted_needs_reason"),
