@@ -74,8 +74,8 @@ def activate_norm_set(set_id: int):
     if result is None:
         flash(_("%(name)s already is the active norm set.", name=norm_set.name), "success")
     else:
-        flash(_("%(name)s is now the active norm set; %(series)s series of %(episodes)s cases were recomputed "
-                "with it.", name=norm_set.name, series=result.series, episodes=result.episodes), "success")
+        flash(_("%(name)s is now the active norm set. Recomputed with it: series %(series)s, cases %(episodes)s.",
+                name=norm_set.name, series=result.series, episodes=result.episodes), "success")
     return _to_list()
 
 
@@ -88,7 +88,7 @@ def refresh_series():
                 "the command flask --app fitapp refresh-series on the server."), "error")
         return _to_list()
     result = service.refresh_with_active_set()
-    flash(_("%(series)s series of %(episodes)s cases were recomputed with the active norm set.",
+    flash(_("Recomputed with the active norm set: series %(series)s, cases %(episodes)s.",
             series=result.series, episodes=result.episodes), "success")
     return _to_list()
 

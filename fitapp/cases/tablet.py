@@ -158,8 +158,8 @@ def tablet_start(episode_id: int):
         token = secrets.token_urlsafe(16)
     _save_draft(token, episode.id, _form_snapshot(request.form))
     session[LOCK_KEY] = {
-        "token": token, "episode_id": episode.id, "participant_id": participant_id, "scale": scale,
-        "instrument": instrument, "step": "rate", "failures": 0, "lang": session.get("lang"),
+        "token": token, "episode_id": episode.id, "unit_id": episode.unit_id, "participant_id": participant_id,
+        "scale": scale, "instrument": instrument, "step": "rate", "failures": 0, "lang": session.get("lang"),
     }
     record("tablet_handover", object_type="episode", object_id=episode.id, unit_id=episode.unit_id)
     db.session.commit()
@@ -235,7 +235,8 @@ def tablet_return():
     staff = current_user._get_current_object()
     if not verify_password(staff.password_hash, request.form.get("password") or ""):
         failures = lock.get("failures", 0) + 1
-        record("tablet_return_failed", object_type="episode", object_id=lock["episode_id"])
+        record("tablet_return_failed", object_type="episode", object_id=lock["episode_id"],
+               unit_id=lock.get("unit_id"))
         db.session.commit()
         if failures >= MAX_FAILED_RETURNS:
             # Someone keeps guessing: end the therapist's session altogether.
@@ -251,7 +252,7 @@ def tablet_return():
         session["lang"] = lock["lang"]
     else:
         session.pop("lang", None)
-    record("tablet_return", object_type="episode", object_id=lock["episode_id"])
+    record("tablet_return", object_type="episode", object_id=lock["episode_id"], unit_id=lock.get("unit_id"))
     db.session.commit()
     return redirect(url_for("cases.new_session", episode_id=lock["episode_id"], draft=lock["token"]))
 

@@ -203,7 +203,7 @@ def test_activation_recomputes_every_series_so_reports_keep_working(client, admi
     assert (summary(closed_case).category, summary(closed_case).parameter_set) == ("improved", "pcoms-2003")
     cyp = set_of("cyp-iapt")
     response = client.post(f"/admin/norm-sets/{cyp.id}/activate", follow_redirects=True)
-    assert "CYP-IAPT är nu den aktiva normvärdesuppsättningen; 1 serier i 1 ärenden" in response.get_data(as_text=True)
+    assert "CYP-IAPT är nu den aktiva normvärdesuppsättningen. Omräknat med den: serier 1, ärenden 1." in response.get_data(as_text=True)
     assert active_keys() == ["cyp-iapt"]
     row = summary(closed_case)
     assert (row.category, row.parameter_set, row.rc_x100, row.cutoff_x100) == ("unchanged", "cyp-iapt", 660, 2800)

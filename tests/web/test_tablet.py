@@ -196,6 +196,10 @@ def test_the_marks_land_in_the_session_form_and_are_saved_with_it(client, org, c
     token = next(iter(drafts))
     assert location == f"/cases/{case['episode'].id}/sessions/new?draft={token}"
     assert "tablet_return" in actions()
+    # Every tablet event carries the case's unit, so the unit's log review finds it directly.
+    db.session.expire_all()
+    tablet_units = {e.unit_id for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("tablet%")))}
+    assert tablet_units == {case["episode"].unit_id}
 
     html = client.get(location).get_data(as_text=True)
     c, m = case["child"], case["mother"]
