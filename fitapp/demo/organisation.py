@@ -162,7 +162,7 @@ def staff_specs() -> tuple[StaffSpec, ...]:
         *_unit_heads(),
         # City-wide roles: no unit memberships.
         StaffSpec("kvalitet", "quality", login_description="quality group (kvalitetsgrupp), whole city, aggregates"),
-        StaffSpec("admin", "admin", login_description="administrator: units, staff, catalogue; no client data"),
+        StaffSpec("admin", "admin", login_description="administrator (administratör): organisation, staff, catalogue, norm sets, retention; no clinical data"),
     )
 
 
