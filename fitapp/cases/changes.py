@@ -3,9 +3,10 @@
 Each function does one request's work in one transaction: it writes the
 change and its audit event (ids and action only, never clinical content) and
 commits. Callers have loaded the episode through fitapp.cases.access and
-validated the input with fitapp.cases.forms. A new session brings the derived
-series summaries up to date in its own transaction; after a correction or
-deletion, :func:`refresh_derived` does it.
+validated the input with fitapp.cases.forms. Every change to sessions or
+ratings also brings the episode's derived series summaries up to date in the
+same transaction (:func:`_record_with_series`), so a report never sees a
+change without its series.
 """
 from __future__ import annotations
 
@@ -41,15 +42,17 @@ class ExistingPersonNotFound(ValueError):
         self.row = row
 
 
-def refresh_derived(episode_id: int) -> None:
-    """Recompute the derived series summaries of one episode, after the change is committed.
+def _record_with_series(episode_id: int, unit_id: int, action: str, object_type: str, object_id: int) -> None:
+    """Recompute the episode's series summaries for the change being written, then audit it.
 
-    Reports read ``series_summary``; keeping it in step here means a report
-    never waits for a nightly job. It commits on its own.
+    Reports read ``series_summary``; keeping it in step here means a report never
+    waits for a nightly job. The audit append comes last: it holds the chain's lock
+    until the caller commits, so nothing slow comes after it.
     """
     from fitapp.reports.series_store import refresh_series
 
-    refresh_series([episode_id])
+    refresh_series([episode_id], commit=False)
+    record(action, object_type=object_type, object_id=object_id, unit_id=unit_id)
 
 
 # ---------------------------------------------------------------- open a case
@@ -142,9 +145,7 @@ def log_session(episode: Episode, data: SessionInput) -> int | None:
     later one finds the first's submission key (a duplicate), or else retries
     with the next number.
 
-    The episode's series summaries are refreshed in the same transaction
-    (one commit, and a report never sees the new ratings without their
-    series); so the caller does not call :func:`refresh_derived`.
+    The episode's series summaries are refreshed in the same transaction.
     """
     episode_id, unit_id = episode.id, episode.unit_id
     for attempt in range(SAVE_ATTEMPTS):
@@ -181,16 +182,8 @@ def _write_session(episode_id: int, unit_id: int, data: SessionInput) -> int:
     db.session.execute(Attendance.__table__.insert(), attendance)
     if ratings:
         db.session.execute(Rating.__table__.insert(), ratings)
-    _refresh_series_in_transaction(episode_id)
-    # Last: the audit append holds the chain's lock until the commit, so nothing slow comes after it.
-    record("create_session", object_type="session", object_id=session_id, unit_id=unit_id)
+    _record_with_series(episode_id, unit_id, "create_session", "session", session_id)
     return number
-
-
-def _refresh_series_in_transaction(episode_id: int) -> None:
-    from fitapp.reports.series_store import refresh_series
-
-    refresh_series([episode_id], commit=False)
 
 
 def _rating(session_id: int, subject_id: int, rater_id: int, scale, actor: int | None) -> dict:
@@ -238,7 +231,7 @@ def correct_rating(episode: Episode, rating: Rating, change: RatingCorrection) -
         reason=change.reason, changed_by_id=_actor_id(),
     ))
     rating.set_items(change.items)
-    record("correct_rating", object_type="rating", object_id=rating.id, unit_id=episode.unit_id)
+    _record_with_series(episode.id, episode.unit_id, "correct_rating", "rating", rating.id)
     db.session.commit()
 
 
@@ -247,21 +240,21 @@ def correct_session(episode: Episode, session: Session, new_date: date, reason: 
     db.session.add(SessionRevision(session_id=session.id, old_date=session.date, reason=reason,
                                    changed_by_id=_actor_id()))
     session.date = new_date
-    record("correct_session", object_type="session", object_id=session.id, unit_id=episode.unit_id)
+    _record_with_series(episode.id, episode.unit_id, "correct_session", "session", session.id)
     db.session.commit()
 
 
 def delete_rating(episode: Episode, rating: Rating, reason: str) -> None:
     """Soft delete: the row stays with who, when and why; audited "delete_rating"."""
     rating.deleted_at, rating.deleted_by_id, rating.delete_reason = utcnow(), _actor_id(), reason
-    record("delete_rating", object_type="rating", object_id=rating.id, unit_id=episode.unit_id)
+    _record_with_series(episode.id, episode.unit_id, "delete_rating", "rating", rating.id)
     db.session.commit()
 
 
 def delete_session(episode: Episode, session: Session, reason: str) -> None:
     """Soft delete of a session: its ratings and attendance disappear with it from every view."""
     session.deleted_at, session.deleted_by_id, session.delete_reason = utcnow(), _actor_id(), reason
-    record("delete_session", object_type="session", object_id=session.id, unit_id=episode.unit_id)
+    _record_with_series(episode.id, episode.unit_id, "delete_session", "session", session.id)
     db.session.commit()
 
 

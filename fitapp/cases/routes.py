@@ -188,7 +188,6 @@ def correct_rating(episode_id: int, rating_id: int):
         change, errors = forms.parse_rating_correction(request.form, label, rating.items)
         if change is not None:
             changes.correct_rating(episode, rating, change)
-            changes.refresh_derived(episode.id)
             flash(_("The rating was corrected; the old values are kept."), "success")
             return _to_case(episode.id)
     return _form_page("cases/correct_rating.html", episode, errors, rating=rating, label=label, values=values,
@@ -207,7 +206,6 @@ def delete_rating(episode_id: int, rating_id: int):
         reason, errors = forms.parse_deletion(request.form)
         if not errors:
             changes.delete_rating(episode, rating, reason)
-            changes.refresh_derived(episode.id)
             flash(_("The rating was deleted."), "success")
             return _to_case(episode.id)
     return _form_page("cases/delete.html", episode, errors, values=values, reasons=CORRECTION_REASONS,
@@ -227,7 +225,6 @@ def correct_session(episode_id: int, session_id: int):
         change, errors = forms.parse_session_correction(request.form, session.date, episode.start_date, date.today())
         if change is not None:
             changes.correct_session(episode, session, *change)
-            changes.refresh_derived(episode.id)
             flash(_("The session date was corrected; the old date is kept."), "success")
             return _to_case(episode.id)
     return _form_page("cases/correct_session.html", episode, errors, session=session, values=values,
@@ -246,7 +243,6 @@ def delete_session(episode_id: int, session_id: int):
         reason, errors = forms.parse_deletion(request.form)
         if not errors:
             changes.delete_session(episode, session, reason)
-            changes.refresh_derived(episode.id)
             flash(_("Session %(number)s was deleted.", number=session.number), "success")
             return _to_case(episode.id)
     return _form_page("cases/delete.html", episode, errors, values=values, reasons=CORRECTION_REASONS,
