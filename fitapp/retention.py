@@ -15,7 +15,8 @@ the episode's referral, start and end dates and when it was registered; each
 session's date, when it was logged and when it was deleted (soft-deleted
 sessions count: they are still in the file); each rating's registration and
 deletion time; and each correction of a session or a rating. Timestamps count
-by their local calendar date. The audit log is not part of the case file.
+by their calendar date on the organisation's clock (Europe/Stockholm). The
+audit log is not part of the case file.
 
 Open cases are never deleted. One whose last entry is older than the period
 is counted as a warning (it should probably have been closed).
@@ -57,7 +58,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, func, or_, select
@@ -65,6 +66,7 @@ from sqlalchemy.orm import aliased
 
 from fitapp.audit import record
 from fitapp.extensions import db
+from fitapp.organisation_time import on_organisation_clock
 from fitapp.models import (
     Attendance, Episode, Participant, Person, Rating, RatingRevision, RetentionPolicy, SeriesSummaryRecord,
     Session, SessionRevision, Staff, Unit,
@@ -165,11 +167,10 @@ def is_overdue(last_entry: date, years: int, today: date) -> bool:
 
 
 def _as_date(value: date | datetime | None) -> date | None:
-    """A date as it is; a time as its local calendar date (SQLite returns naive UTC, PostgreSQL aware)."""
+    """A date as it is; a time as its calendar date on the organisation's clock."""
     if not isinstance(value, datetime):
         return value
-    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return aware.astimezone().date()
+    return on_organisation_clock(value).date()
 
 
 def last_entries(episode_ids: Sequence[int]) -> dict[int, date]:

@@ -4,7 +4,7 @@ The page shows counts per unit only, never a case or a person. The work is
 done by :mod:`fitapp.retention`, the same service as ``flask retention``.
 """
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date
 
 from flask import flash, render_template, url_for
 from flask_babel import gettext as _
@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, ValidationError
 from fitapp import retention
 from fitapp.admin import bp
 from fitapp.admin.formkit import Refused, first_errors, submit
-from fitapp.log_review.services import ORGANISATION_TIME
+from fitapp.organisation_time import on_organisation_clock
 from fitapp.permissions import ADMIN, requires
 
 
@@ -85,13 +85,9 @@ def _page(policy_form: PolicyForm, run_form: RunForm, status: int = 200):
     today = date.today()
     return render_template(
         "admin/retention.html", years=retention.years_in_force(), default_years=retention.DEFAULT_YEARS,
-        history=[replace(change, changed_at=_local(change.changed_at)) for change in retention.policy_history()],
+        history=[replace(change, changed_at=on_organisation_clock(change.changed_at)) for change in retention.policy_history()],
         preview=retention.plan(today), today=today,
         policy_form=policy_form, run_form=run_form, errors=first_errors(policy_form, run_form),
     ), status
 
 
-def _local(moment: datetime) -> datetime:
-    """A stored time on the organisation's clock, as every time on the pages (SQLite drops the zone: UTC)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return aware.astimezone(ORGANISATION_TIME)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, and_, case, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -27,9 +26,9 @@ from fitapp.audit import record
 from fitapp.extensions import db
 from fitapp.models import AuditEvent, Episode, Rating, Session, Staff, Unit, UnitMembership
 from fitapp.models.log_review import LogReview
-
 # The city's clock: a month is reviewed as the units lived it.
-ORGANISATION_TIME = ZoneInfo("Europe/Stockholm")
+from fitapp.organisation_time import ORGANISATION_TIME, on_organisation_clock
+
 PAGE_SIZE = 200
 MONTHS_IN_OVERVIEW = 12
 # The scope key of the administrator's review of the whole organisation (LogReview.unit_id NULL).
@@ -236,17 +235,11 @@ def log_page(scope: LogScope, month: date, counts: LogCounts, number: int, only_
     if only_highlighted:
         stmt = stmt.where(or_(outside, not_member))
     stmt = stmt.order_by(AuditEvent.at, AuditEvent.id).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    rows = [LogRow(_as_local(at), actor, role, action, object_type, object_id, ref, code, addr,
+    rows = [LogRow(on_organisation_clock(at), actor, role, action, object_type, object_id, ref, code, addr,
                    bool(outside_), bool(not_member_))
             for at, actor, role, action, object_type, object_id, ref, code, addr, outside_, not_member_
             in db.session.execute(stmt)]
     return LogPage(rows, number, pages, total)
-
-
-def _as_local(moment: datetime) -> datetime:
-    # SQLite gives the stored UTC time back without its zone.
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return aware.astimezone(ORGANISATION_TIME)
 
 
 def record_log_view(scope: LogScope, month: date) -> None:
@@ -299,7 +292,7 @@ def _reviews(unit_ids: list[int | None], first: date, last: date) -> list[tuple[
 
 
 def _status(review: LogReview, reviewer: str) -> ReviewStatus:
-    return ReviewStatus(review.month, reviewer, _as_local(review.reviewed_at), review.events_count,
+    return ReviewStatus(review.month, reviewer, on_organisation_clock(review.reviewed_at), review.events_count,
                         review.flagged_count)
 
 
