@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fitapp.admin.formkit import Refused
 from fitapp.audit import record
-from fitapp.cases.access import membership_covers
+from fitapp.models.staff import membership_covers
 from fitapp.extensions import db
 from fitapp.models import District, Episode, Team, Unit, UnitMembership
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
 from fitapp.models import Episode, Staff, Unit, UnitMembership
+from fitapp.models.staff import membership_covers
 
 # Roles that work with cases. Quality group and administrators never see person-level data.
 CASE_ROLES = frozenset({"therapist", "unit_head"})
@@ -14,11 +15,6 @@ CASE_ROLES = frozenset({"therapist", "unit_head"})
 
 def has_case_access(user: Staff) -> bool:
     return user.role in CASE_ROLES
-
-
-def membership_covers(membership, today: date):
-    """WHERE term: the membership (UnitMembership or an alias of it) is valid on ``today``."""
-    return and_(membership.valid_from <= today, or_(membership.valid_to.is_(None), membership.valid_to >= today))
 
 
 def _teammates(user: Staff, today: date) -> dict[int, list[int]]:

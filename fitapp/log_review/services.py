@@ -26,6 +26,7 @@ from fitapp.audit import record
 from fitapp.extensions import db
 from fitapp.models import AuditEvent, Episode, Rating, Session, Staff, Unit, UnitMembership
 from fitapp.models.log_review import LogReview
+from fitapp.models.staff import membership_covers
 # The city's clock: a month is reviewed as the units lived it.
 from fitapp.organisation_time import ORGANISATION_TIME, on_organisation_clock
 
@@ -160,8 +161,7 @@ def _highlights(month: date):
     member = select(UnitMembership.id).where(
         UnitMembership.staff_id == AuditEvent.actor_id,
         UnitMembership.unit_id == _event_unit_id(),
-        UnitMembership.valid_from <= day,
-        or_(UnitMembership.valid_to.is_(None), UnitMembership.valid_to >= day),
+        membership_covers(UnitMembership, day),
     ).exists()
     not_member = and_(judged, AuditEvent.actor_id.is_not(None), _event_unit_id().is_not(None), ~member)
     return outside, not_member

@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, select
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, and_, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fitapp.extensions import db
@@ -68,6 +68,12 @@ class UnitMembership(db.Model):
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+def membership_covers(membership, day):
+    """WHERE term, the SQL twin of UnitMembership.covers: the membership (the class or an alias
+    of it) is valid on ``day`` (a date or a SQL expression)."""
+    return and_(membership.valid_from <= day, or_(membership.valid_to.is_(None), membership.valid_to >= day))
 
 
 def staff_by_username(username: str) -> Staff | None:
