@@ -28,7 +28,7 @@ from fitapp.auth.password_policy import CONTAINS_USERNAME, password_problems
 from fitapp.auth.passwords import hash_password
 from fitapp.auth.routes import POLICY_MESSAGES
 from fitapp.auth.sessions import end_all_sessions
-from fitapp.cases.changes import unit_therapists
+from fitapp.cases.changes import assign_therapist, unit_therapists
 from fitapp.extensions import db
 from fitapp.identity_numbers import looks_like_identity_number
 from fitapp.models import District, Episode, Staff, Team, Unit, UnitMembership
@@ -257,8 +257,13 @@ class MovePlan:
 
 
 def move_plan(membership: UnitMembership, today: date) -> MovePlan:
-    receivers = [t for t in unit_therapists(membership.unit_id, today) if t.id != membership.staff_id]
-    return MovePlan(membership, len(_open_cases_in(membership.staff, membership.unit_id)), receivers)
+    return MovePlan(membership, len(_open_cases_in(membership.staff, membership.unit_id)),
+                    _receivers(membership, today))
+
+
+def _receivers(membership: UnitMembership, today: date) -> list[Staff]:
+    """The other therapists of the membership's unit today: those who may take over its open cases."""
+    return [t for t in unit_therapists(membership.unit_id, today) if t.id != membership.staff_id]
 
 
 def move_staff(membership: UnitMembership, *, unit_id: int | None, team_id: int | None, move_date: date | None,
@@ -280,16 +285,16 @@ def move_staff(membership: UnitMembership, *, unit_id: int | None, team_id: int 
         raise Refused("move_date", _("The move must come after the start of the current membership (%(day)s).",
                                      day=membership.valid_from.isoformat()))
     _refuse_overlap(staff, unit, move_date, "move_date")
-    plan = move_plan(membership, today)
-    cases = _open_cases_in(staff, old_unit.id) if plan.open_cases else []
+    cases = _open_cases_in(staff, old_unit.id)
     receiver = None
     if cases:
-        if not plan.receivers:
+        receivers = _receivers(membership, today)
+        if not receivers:
             raise Refused("receiver", _(
                 "%(name)s holds %(n)s open cases in %(unit)s and no other therapist belongs to the unit: "
                 "the cases would have nobody. Add a therapist to the unit first.",
                 name=staff.username, n=len(cases), unit=old_unit.name))
-        receiver = next((t for t in plan.receivers if t.id == receiver_id), None)
+        receiver = next((t for t in receivers if t.id == receiver_id), None)
         if receiver is None:
             raise Refused("receiver", _("Choose the therapist of %(unit)s who takes over the open cases.",
                                         unit=old_unit.name))
@@ -298,8 +303,7 @@ def move_staff(membership: UnitMembership, *, unit_id: int | None, team_id: int 
     db.session.add(new)
     db.session.flush()
     for episode in cases:
-        episode.therapist_id = receiver.id
-        record("reassign_episode", object_type="episode", object_id=episode.id, unit_id=old_unit.id)
+        assign_therapist(episode, receiver.id)
     record("admin_end_membership", object_type="unit_membership", object_id=membership.id, unit_id=old_unit.id)
     record("admin_move_staff", object_type="unit_membership", object_id=new.id, unit_id=unit.id)
     db.session.commit()

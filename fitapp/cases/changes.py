@@ -280,6 +280,11 @@ def unit_therapists(unit_id: int, today: date) -> list[Staff]:
 
 
 def reassign_episode(episode: Episode, therapist_id: int) -> None:
+    assign_therapist(episode, therapist_id)
+    db.session.commit()
+
+
+def assign_therapist(episode: Episode, therapist_id: int) -> None:
+    """Give ``episode`` to another therapist of its unit, audited as "reassign_episode"; the caller commits."""
     episode.therapist_id = therapist_id
     record("reassign_episode", object_type="episode", object_id=episode.id, unit_id=episode.unit_id)
-    db.session.commit()
