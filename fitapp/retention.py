@@ -78,6 +78,10 @@ MIN_YEARS = 1
 MAX_YEARS = 50
 EPISODES_PER_BATCH = 500
 CLI_ACTOR = "cli"
+# Audit actions of a run: one per episode deleted whole or thinned (the log review lists them).
+DELETE_EPISODE = "retention_delete_episode"
+PRUNE_EPISODE = "retention_prune_episode"
+EPISODE_ACTIONS = (DELETE_EPISODE, PRUNE_EPISODE)
 
 
 class PolicyRefused(ValueError):
@@ -493,6 +497,6 @@ def _delete_batch(works: list[_EpisodeWork], actor_fields: dict) -> set[int]:
     for chunk in _batches(sorted(gone), 5000):
         db.session.execute(delete(Person).where(Person.id.in_(chunk)))
     for work in works:
-        action = "retention_delete_episode" if work.whole else "retention_prune_episode"
+        action = DELETE_EPISODE if work.whole else PRUNE_EPISODE
         record(action, object_type="episode", object_id=work.episode_id, unit_id=work.unit_id, **actor_fields)
     return gone

@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import Integer, and_, case, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from fitapp import retention
 from fitapp.audit import record
 from fitapp.extensions import db
 from fitapp.models import AuditEvent, Episode, Rating, Session, Staff, Unit, UnitMembership
@@ -42,7 +43,7 @@ CHANGE_ACTIONS = ("open_episode", "create_session", "correct_rating", "correct_s
                   "delete_session", "close_episode", "reassign_episode", "import_ratings")
 # Deletion after the retention period (fitapp.retention): shown, never highlighted, since it is
 # the administrator's duty and not a reading of anyone's caseload.
-RETENTION_ACTIONS = ("retention_delete_episode", "retention_prune_episode")
+RETENTION_ACTIONS = retention.EPISODE_ACTIONS
 LOGGED_ACTIONS = READ_ACTIONS + CHANGE_ACTIONS + RETENTION_ACTIONS
 # Case events written without a unit id (the tablet's return): a unit finds them through the case.
 _UNITLESS_CASE_ACTIONS = ("tablet_return", "tablet_return_failed")
