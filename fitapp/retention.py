@@ -27,14 +27,15 @@ exemption, or a region that keeps everything) -- the rule
 *A rating belongs to its subject.* In a due case:
 
 - with no exempt participant, everything goes: ratings (+ corrections),
-  attendance, sessions (+ corrections), participants, series summaries, the
-  episode;
+  attendance, sessions (+ corrections), participants, series and episode
+  summaries, the episode;
 - with an exempt participant, the episode and its sessions stay (they are the
   exempt person's case too), and so does every rating *about* an exempt person
   (their own and others' ratings of them) with the participants who gave
   those ratings (a rating means nothing without its rater). Every other
   participant goes with their attendance, and every rating about a non-exempt
-  person goes with its corrections and its series summaries.
+  person goes with its corrections and its series summaries; the episode's
+  summaries are recomputed from what stays.
 
 Afterwards a person goes when they are not exempt and have no participation
 left, in any case. Persons kept as raters keep only their pseudonymous
@@ -61,15 +62,15 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import aliased
 
 from fitapp.audit import record
 from fitapp.extensions import db
 from fitapp.organisation_time import on_organisation_clock
 from fitapp.models import (
-    Attendance, Episode, Participant, Person, Rating, RatingRevision, RetentionPolicy, SeriesSummaryRecord,
-    Session, SessionRevision, Staff, Unit,
+    Attendance, Episode, EpisodeSummaryRecord, Participant, Person, Rating, RatingRevision, RetentionPolicy,
+    SeriesSummaryRecord, Session, SessionRevision, Staff, Unit,
 )
 
 DEFAULT_YEARS = 5
@@ -474,6 +475,9 @@ def apply(today: date, actor: Staff | None = None) -> Plan:
 
 def _delete_batch(works: list[_EpisodeWork], actor_fields: dict) -> set[int]:
     """Delete one batch with its audit events (not committed); returns the ids of the persons deleted."""
+    # Imported here, like fitapp.cases.changes does: the reports package imports its whole blueprint.
+    from fitapp.reports.series_store import refresh_series
+
     ids = [w.episode_id for w in works]
     whole = [w.episode_id for w in works if w.whole]
     participants = [p for w in works for p in w.participant_ids]
@@ -487,12 +491,17 @@ def _delete_batch(works: list[_EpisodeWork], actor_fields: dict) -> set[int]:
     db.session.execute(delete(Attendance).where(Attendance.session_id.in_(sessions)))
     db.session.execute(delete(SessionRevision).where(SessionRevision.session_id.in_(sessions)))
     db.session.execute(delete(Session).where(Session.episode_id.in_(whole)))
-    # Every series of a non-exempt subject: its ratings are gone (also those of raters kept for an exempt person).
-    db.session.execute(delete(SeriesSummaryRecord).where(or_(
-        SeriesSummaryRecord.episode_id.in_(whole), SeriesSummaryRecord.subject_id.in_(_non_exempt_participants(ids)))))
+    # Derived rows go with their episode: ON DELETE CASCADE does it only where foreign keys are enforced.
+    for derived in (SeriesSummaryRecord, EpisodeSummaryRecord):
+        db.session.execute(delete(derived).where(derived.episode_id.in_(whole)))
     for chunk in _batches(participants, 5000):
         db.session.execute(delete(Participant).where(Participant.id.in_(chunk)))
     db.session.execute(delete(Episode).where(Episode.id.in_(whole)))
+    # A thinned episode's summaries are recomputed from what is left: the series of non-exempt
+    # subjects go (also those rated by raters kept for an exempt person), the SRS tallies shrink.
+    pruned = [w.episode_id for w in works if not w.whole]
+    if pruned:
+        refresh_series(pruned, commit=False)
     gone = _persons_left_without_participation((p for w in works for p in w.person_ids), set())
     for chunk in _batches(sorted(gone), 5000):
         db.session.execute(delete(Person).where(Person.id.in_(chunk)))

@@ -8,7 +8,7 @@ so they are exact on every database.
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fitapp.extensions import db
@@ -25,6 +25,9 @@ class SeriesSummaryRecord(db.Model):
         CheckConstraint(f"instrument IN {tuple(ALL_INSTRUMENTS)!r}", name="instrument"),
         CheckConstraint(f"category IS NULL OR category IN {CATEGORIES!r}", name="category"),
         CheckConstraint("n >= 1", name="n"),
+        # Each index participant's §5 index series, for the unit reports (partial: one row in three).
+        Index("ix_series_summary_index_series_subject_id", "subject_id",
+              sqlite_where=text("is_index_series"), postgresql_where=text("is_index_series")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,3 +58,27 @@ class SeriesSummaryRecord(db.Model):
     @property
     def last_score(self) -> Decimal:
         return Decimal(self.last_x10).scaleb(-1)
+
+
+class EpisodeSummaryRecord(db.Model):
+    """Per-episode tallies the unit reports need (metrics.md §6 mean_sessions, srs_mean, srs_below_36).
+
+    Derived like :class:`SeriesSummaryRecord` and refreshed with it, in the
+    same batch: live sessions, and the live self-rated SRS/CSRS ratings
+    (count, sum of totals in tenths, how many totals are below 36.0). An
+    episode without a row has no sessions yet (reports read a missing row as
+    zeros).
+    """
+
+    __tablename__ = "episode_summary"
+    __table_args__ = (
+        CheckConstraint("sessions >= 0 AND srs_ratings >= 0 AND srs_below >= 0 AND srs_below <= srs_ratings",
+                        name="counts"),
+    )
+
+    # Derived data must never block deleting what it was derived from (retention), hence CASCADE.
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id", ondelete="CASCADE"), primary_key=True)
+    sessions: Mapped[int] = mapped_column(Integer)
+    srs_ratings: Mapped[int] = mapped_column(Integer)
+    srs_total_x10: Mapped[int] = mapped_column(Integer)
+    srs_below: Mapped[int] = mapped_column(Integer)

@@ -1,12 +1,13 @@
-"""SQL aggregates that feed the unit-report indicators (metrics.md §5–§6).
+"""The query behind the unit reports (metrics.md §5–§6), and what it feeds.
 
-The database selects the closed episodes of a period and scope, counts their
-sessions, joins each index person to their stored index series and sums the
-alliance ratings; Python only turns the rows into the plain records that
-:func:`fitapp.scoring.indicators.compute_indicators` takes. No query here reads
-every rating: series come from the derived ``series_summary`` table
-(see :mod:`fitapp.reports.series_store`), alliance ratings arrive already
-counted and summed per episode.
+The database selects the closed episodes of a period and scope with their
+stored per-episode tallies (sessions, alliance ratings) and the index persons
+with their stored §5 index series; no query here reads a rating: both come
+from derived tables kept by :mod:`fitapp.reports.series_store`. The rows stay
+as they came (:class:`ReportFacts`): the report's cells take integer facts
+from them (:func:`fitapp.scoring.indicators.person_fact`,
+:func:`~fitapp.scoring.indicators.episode_fact`), and only the report pages
+build the pure records (:class:`ReportInputs`).
 """
 from __future__ import annotations
 
@@ -14,29 +15,31 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
-from fitapp.models import Episode, Intervention, Participant, Person, Rating, SeriesSummaryRecord, Session, Unit
-from fitapp.models.cases import live_sessions
-from fitapp.models.ratings import live_ratings
+from fitapp.models import EpisodeSummaryRecord, Episode, Intervention, Participant, Person, SeriesSummaryRecord, Unit
 from fitapp.reports.series_store import summary_of
 from fitapp.scoring.indicators import (
     REREFERRAL_DAYS,
-    SRS_LOW,
     AllianceTally,
+    BlockTotals,
     ClosedEpisode,
     IndexPerson,
+    block_totals,
+    episode_fact,
     is_rereferred,
+    person_fact,
+    person_groups,
     rereferral_eligible,
 )
 from fitapp.scoring.periods import Period
+from fitapp.scoring.series import is_paired
 
 INDEX_ROLE = "index"
-# metrics.md §6 srs_mean: self-rated SRS/CSRS only; YCSRS is not scored (§1).
-SCORED_ALLIANCE = ("SRS", "CSRS")
 # What summary_of() needs from a stored series row.
 SERIES_COLUMNS = ("instrument", "n", "intake_date", "intake_x10", "last_date", "last_x10", "change_x10",
                   "cutoff_x100", "rc_x100", "intake_clinical", "category", "parameter_set")
@@ -44,10 +47,11 @@ SERIES_COLUMNS = ("instrument", "n", "intake_date", "intake_x10", "last_date", "
 
 @dataclass(frozen=True)
 class ReportInputs:
-    """Everything compute_indicators needs for a period, for several units at once.
+    """Closed episodes, index persons and alliance tallies as the pure indicators take them.
 
-    ``unit_of`` maps each closed episode to its unit so that one set of
-    queries serves every unit block (:meth:`by_unit`) and the ALL block.
+    The report pages need these records again for the sections that are
+    not cells of the report file (intake groups, parents' own ratings).
+    ``unit_of`` maps each closed episode to its unit.
     """
 
     episodes: list[ClosedEpisode]
@@ -72,100 +76,74 @@ class ReportInputs:
         return blocks
 
 
-def report_inputs(period: Period, unit_ids: Collection[int] | None, as_of: date) -> ReportInputs:
-    """Closed episodes, index persons and alliance tallies of ``period`` in ``unit_ids`` (all when None).
-
-    metrics.md §5: an episode belongs to the period in which it closed.
-    """
-    facts = closed_episodes(period, unit_ids)
-    episodes = {fact.episode.episode_id: fact.episode for fact in facts}
-    persons, parameter_sets = index_persons(period, unit_ids, as_of, episodes)
-    return ReportInputs(
-        episodes=list(episodes.values()),
-        persons=persons,
-        alliance=alliance_per_episode(period, unit_ids, episodes),
-        unit_of={fact.episode.episode_id: fact.unit_id for fact in facts},
-        parameter_sets=parameter_sets,
-    )
-
-
-def _closed_in(period: Period, unit_ids: Collection[int] | None) -> list:
-    """WHERE terms on Episode: end date in the period (both ends included), unit in scope."""
-    terms = [Episode.end_date >= period.start, Episode.end_date <= period.end]
-    if unit_ids is not None:
-        terms.append(Episode.unit_id.in_(sorted(unit_ids)))
-    return terms
-
-
 @dataclass(frozen=True)
-class EpisodeFact:
-    unit_id: int
-    episode: ClosedEpisode
+class ReportFacts:
+    """The rows of a report's query (:func:`report_rows`), as the database sent them.
 
-
-def closed_episodes(period: Period, unit_ids: Collection[int] | None) -> list[EpisodeFact]:
-    """Closed episodes with their session count (metrics.md §5; §6 mean_sessions)."""
-    # Counted per episode through the session index: a join and GROUP BY made
-    # the planner read every session of the city for a few thousand episodes.
-    # Soft-deleted sessions were never held, as far as reports are concerned.
-    n_sessions = (
-        select(func.count(Session.id))
-        .where(Session.episode_id == Episode.id, live_sessions())
-        .correlate(Episode)
-        .scalar_subquery()
-    )
-    query = (
-        select(Episode.id, Episode.unit_id, Intervention.code, Episode.referral_date, Episode.start_date,
-               Episode.end_date, Episode.end_reason, n_sessions)
-        .join(Intervention, Episode.intervention_id == Intervention.id)
-        .where(*_closed_in(period, unit_ids))
-        .order_by(Episode.id)
-    )
-    return [
-        EpisodeFact(unit_id, ClosedEpisode(episode_id, code, referral, start, end, reason, n_sessions))
-        for episode_id, unit_id, code, referral, start, end, reason, n_sessions in db.session.execute(query)
-    ]
-
-
-def index_persons(
-    period: Period, unit_ids: Collection[int] | None, as_of: date, episodes: dict[int, ClosedEpisode]
-) -> tuple[list[IndexPerson], frozenset[str]]:
-    """Index persons of the closed episodes with their §5 index series (metrics.md §5–§6).
-
-    Also returns the norm set keys the index series were computed with, so the
-    caller can refuse figures that mix parameter sets.
+    The report's cells need only integers from them (:meth:`unit_totals`);
+    the pages' records (:meth:`inputs`) are built only when a page asks.
     """
-    series = aliased(SeriesSummaryRecord)
-    own_unit = aliased(Unit)
-    latest_eligible_end = as_of - timedelta(days=REREFERRAL_DAYS)
-    # Columns rather than the entity: building ORM objects cost more than the query itself.
-    query = (
-        select(Participant.episode_id, Participant.person_id, Person.birth_year, Person.gender,
-               case((Episode.end_date <= latest_eligible_end, next_episode_start(own_unit)), else_=None),
-               *(getattr(series, name) for name in SERIES_COLUMNS))
-        .join(Episode, Participant.episode_id == Episode.id)
-        .join(own_unit, Episode.unit_id == own_unit.id)
-        .join(Person, Participant.person_id == Person.id)
-        .outerjoin(series, and_(series.episode_id == Participant.episode_id, series.subject_id == Participant.id,
-                                series.is_index_series))
-        .where(Participant.role == INDEX_ROLE, *_closed_in(period, unit_ids))
-        .order_by(Participant.episode_id, Participant.person_id)
-    )
-    rows = db.session.execute(query).all()
-    persons = []
-    parameter_sets = set()
-    for row in rows:
-        episode_id, person_id, birth_year, gender, next_start = row[:5]
-        episode = episodes[episode_id]
+
+    rows: list
+    as_of: date
+
+    @cached_property
+    def parameter_sets(self) -> frozenset[str]:
+        """The norm sets the index series were computed with (the caller refuses a mix, metrics.md §2)."""
+        # The last column is the series' parameter_set (SERIES_COLUMNS); by position, as that is cheapest.
+        return frozenset({row[-1] for row in self.rows} - {None})
+
+    def unit_totals(self) -> dict[int, BlockTotals]:
+        """Each unit's group totals (metrics.md §6), in one pass over the rows."""
+        episodes: dict[int, list] = {}
+        persons: dict[int, list] = {}
+        last_episode = None
+        for (episode_id, unit_id, intervention, referral, start, end, reason, sessions, srs_ratings, srs_total_x10,
+             srs_below, person_id, birth_year, gender, next_start, *series) in self.rows:
+            if episode_id != last_episode:  # rows come by episode, one per index person (or one without)
+                last_episode = episode_id
+                episodes.setdefault(unit_id, []).append((intervention, episode_fact(
+                    referral, start, end, reason, sessions, srs_ratings, srs_total_x10, srs_below)))
+            if person_id is not None:
+                fact = person_fact(series[1] is not None, _paired_series(*series),
+                                   *self._rereferral(end, next_start))
+                persons.setdefault(unit_id, []).append(
+                    (*person_groups(gender, birth_year, start), intervention, fact))
+        return {unit_id: block_totals(unit_episodes, persons.get(unit_id, ()))
+                for unit_id, unit_episodes in episodes.items()}
+
+    def _rereferral(self, end: date, next_start: date | None) -> tuple[bool, bool]:
+        """(eligible, re-referred within 12 months) for an episode ending on ``end`` (metrics.md §6)."""
+        eligible = rereferral_eligible(end, self.as_of)
+        # The earliest later start decides: another one is within 365 days only if it is.
+        return eligible, eligible and next_start is not None and is_rereferred(end, (next_start,))
+
+    def inputs(self) -> ReportInputs:
+        """The rows as the pure records of :mod:`fitapp.scoring.indicators`."""
+        episodes: dict[int, ClosedEpisode] = {}
+        unit_of: dict[int, int] = {}
+        alliance = []
+        persons = []
+        for row in self.rows:
+            episode_id, unit_id, code, referral, start, end, reason, sessions, ratings, total_x10, below = \
+                row[:EPISODE_FIELDS]
+            if episode_id not in episodes:
+                episodes[episode_id] = ClosedEpisode(episode_id, code, referral, start, end, reason, sessions)
+                unit_of[episode_id] = unit_id
+                if ratings:
+                    alliance.append(AllianceTally(episode_id, code, ratings, Decimal(total_x10).scaleb(-1), below))
+            if row.person_id is not None:
+                persons.append(self._index_person(row, episodes[episode_id]))
+        return ReportInputs(list(episodes.values()), persons, alliance, unit_of, self.parameter_sets)
+
+    def _index_person(self, row, episode: ClosedEpisode) -> IndexPerson:
         summary = None if row.n is None else summary_of(row)
-        if summary is not None and summary.parameter_set is not None:
-            parameter_sets.add(summary.parameter_set)
-        eligible = rereferral_eligible(episode.end_date, as_of)
-        persons.append(IndexPerson(
-            episode_id=episode_id,
-            person_id=person_id,
-            birth_year=birth_year,
-            gender=gender,
+        eligible, rereferred = self._rereferral(episode.end_date, row.next_start)
+        return IndexPerson(
+            episode_id=episode.episode_id,
+            person_id=row.person_id,
+            birth_year=row.birth_year,
+            gender=row.gender,
             episode_start=episode.start_date,
             intervention=episode.intervention,
             # The index series is chosen among the person's self-rated outcome
@@ -173,10 +151,85 @@ def index_persons(
             has_self_outcome_rating=summary is not None,
             index_series=summary,
             eligible_for_rereferral=eligible,
-            # The earliest later start decides: another one is within 365 days only if it is.
-            rereferred_12m=eligible and next_start is not None and is_rereferred(episode.end_date, (next_start,)),
-        ))
-    return persons, frozenset(parameter_sets)
+            rereferred_12m=rereferred,
+        )
+
+
+def _paired_series(instrument, n, _intake_date, intake_x10, _last_date, _last_x10, change_x10, _cutoff_x100,
+                   rc_x100, intake_clinical, category, _parameter_set) -> tuple | None:
+    """What :func:`person_fact` needs of a stored index series (SERIES_COLUMNS), or None when it is
+    missing or not paired."""
+    if n is None or not is_paired(instrument, n):
+        return None
+    return intake_x10, change_x10, rc_x100, intake_clinical, category
+
+
+def report_facts(period: Period, unit_ids: Collection[int] | None, as_of: date) -> ReportFacts:
+    """Closed episodes of ``period`` in ``unit_ids`` (all when None) with their index persons.
+
+    metrics.md §5: an episode belongs to the period in which it closed.
+    """
+    return ReportFacts(report_rows(period, unit_ids, as_of), as_of)
+
+
+def closed_in(period: Period, unit_ids: Collection[int] | None) -> list:
+    """WHERE terms on Episode: end date in the period (both ends included), unit in scope."""
+    terms = [Episode.end_date >= period.start, Episode.end_date <= period.end]
+    if unit_ids is not None:
+        terms.append(Episode.unit_id.in_(sorted(unit_ids)))
+    return terms
+
+
+# The first columns of a report row: the episode's (see report_rows).
+EPISODE_FIELDS = 11
+
+
+def report_rows(period: Period, unit_ids: Collection[int] | None, as_of: date) -> list:
+    """One row per index person of each closed episode, or one without a person (metrics.md §5–§6).
+
+    The first EPISODE_FIELDS columns are the episode's: id, unit id,
+    intervention code, referral, start and end dates, end reason, and its
+    stored tallies (live sessions; self-rated SRS/CSRS ratings, their sum in
+    tenths, how many below 36.0) from the derived ``episode_summary`` table
+    (no row there: no sessions yet). Then, by name: person_id, birth_year,
+    gender; next_start, the earliest start of a later episode of the person in
+    the district when the episode ended long enough before ``as_of`` to count
+    for `not_rereferred_12m` (else None); and the stored §5 index series
+    (SERIES_COLUMNS, all None when the person has no self-rated outcome
+    rating). Ordered by episode.
+
+    One query rather than one for episodes and one for persons: the
+    episodes of the period are found once, and a city report is dominated
+    by this query.
+    """
+    summary = EpisodeSummaryRecord
+    series = aliased(SeriesSummaryRecord)
+    own_unit = aliased(Unit)
+    latest_eligible_end = as_of - timedelta(days=REREFERRAL_DAYS)
+    query = (
+        select(Episode.id, Episode.unit_id, Intervention.code, Episode.referral_date, Episode.start_date,
+               Episode.end_date, Episode.end_reason,
+               *(func.coalesce(column, 0) for column in (summary.sessions, summary.srs_ratings,
+                                                          summary.srs_total_x10, summary.srs_below)),
+               Participant.person_id, Person.birth_year, Person.gender,
+               case((Episode.end_date <= latest_eligible_end, next_episode_start(own_unit)),
+                    else_=None).label("next_start"),
+               # Columns rather than entities: building ORM objects cost more than the query itself.
+               *(getattr(series, name) for name in SERIES_COLUMNS))
+        .join(Intervention, Episode.intervention_id == Intervention.id)
+        .join(own_unit, Episode.unit_id == own_unit.id)
+        .outerjoin(summary, summary.episode_id == Episode.id)
+        .outerjoin(Participant, and_(Participant.episode_id == Episode.id, Participant.role == INDEX_ROLE))
+        .outerjoin(Person, Participant.person_id == Person.id)
+        .outerjoin(series, and_(series.episode_id == Episode.id, series.subject_id == Participant.id,
+                                series.is_index_series))
+        .where(*closed_in(period, unit_ids))
+        # By episode only: the rows of an episode must come together, and the episodes come in id order
+        # from the join already; ordering the persons too cost a sort.
+        .order_by(Episode.id)
+    )
+    # On the session's connection: a Core execution, without the ORM's per-row bookkeeping.
+    return db.session.connection().execute(query).all()
 
 
 def next_episode_start(own_unit: type[Unit]):
@@ -200,30 +253,3 @@ def next_episode_start(own_unit: type[Unit]):
         .correlate(Participant, Episode, own_unit)
         .scalar_subquery()
     )
-
-
-def alliance_per_episode(
-    period: Period, unit_ids: Collection[int] | None, episodes: dict[int, ClosedEpisode]
-) -> list[AllianceTally]:
-    """The self-rated SRS/CSRS ratings of each closed episode, summed (§6 srs_mean, srs_below_36).
-
-    The database counts and sums the ratings of each episode, and counts
-    those below :data:`SRS_LOW` (totals are stored in tenths, so the
-    comparison is exact); only one row per episode travels.
-    """
-    low_x10 = int(SRS_LOW.scaleb(1))
-    query = (
-        select(Session.episode_id, func.count(), func.sum(Rating.total_x10),
-               func.sum(case((Rating.total_x10 < low_x10, 1), else_=0)))
-        .select_from(Rating)
-        .join(Session, Rating.session_id == Session.id)
-        .join(Episode, Session.episode_id == Episode.id)
-        .where(Rating.instrument.in_(SCORED_ALLIANCE), Rating.subject_id == Rating.rater_id, *live_ratings(),
-               *_closed_in(period, unit_ids))
-        .group_by(Session.episode_id)
-        .order_by(Session.episode_id)
-    )
-    return [
-        AllianceTally(episode_id, episodes[episode_id].intervention, ratings, Decimal(total_x10).scaleb(-1), below)
-        for episode_id, ratings, total_x10, below in db.session.execute(query)
-    ]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
 from fitapp.models import Episode, Intervention, Participant, Person, SeriesSummaryRecord, Unit
-from fitapp.reports.queries import SERIES_COLUMNS, _closed_in
+from fitapp.reports.queries import SERIES_COLUMNS, closed_in
 from fitapp.reports.series_store import summary_of
 from fitapp.scoring.indicators import ClosedEpisode, IndexPerson
 from fitapp.scoring.instruments import OUTCOME_INSTRUMENTS
@@ -41,7 +41,7 @@ def parent_persons(period: Period, unit_ids: Collection[int], episodes: dict[int
         .join(Person, Participant.person_id == Person.id)
         .outerjoin(series, and_(series.episode_id == Participant.episode_id, series.subject_id == Participant.id,
                                 series.is_self, series.instrument.in_(OUTCOME_INSTRUMENTS)))
-        .where(Participant.role == PARENT_ROLE, *_closed_in(period, unit_ids))
+        .where(Participant.role == PARENT_ROLE, *closed_in(period, unit_ids))
         .order_by(Participant.episode_id, Participant.person_id)
     )
     grouped: dict[tuple[int, int], tuple[int | None, str | None, list]] = {}
@@ -91,7 +91,7 @@ def follow_up_cases(period: Period, unit_ids: Collection[int]) -> list[FollowUpC
         .join(Person, Participant.person_id == Person.id)
         .outerjoin(series, and_(series.episode_id == Participant.episode_id, series.subject_id == Participant.id,
                                 series.is_index_series))
-        .where(Participant.role == INDEX_ROLE, *_closed_in(period, unit_ids),
+        .where(Participant.role == INDEX_ROLE, *closed_in(period, unit_ids),
                or_(series.n.is_(None), series.n < 2))
         .order_by(Episode.end_date, Unit.code, Episode.ref, Person.ref)
     )

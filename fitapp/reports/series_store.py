@@ -1,15 +1,20 @@
-"""Keeps the derived ``series_summary`` table in step with the ratings (metrics.md §3–§5).
+"""Keeps the derived ``series_summary`` and ``episode_summary`` tables in step with the ratings.
 
-Reports read intake, last score, change and category of every series from this
-table instead of re-reading the ratings. Writers call :func:`refresh_series`
-with the episodes they changed, after their own commit, or inside their
-transaction with ``commit=False`` (a session save); a change of the active
-norm set needs a full refresh (``flask --app fitapp refresh-series``).
+Reports read intake, last score, change and category of every series
+(metrics.md §3–§5) from ``series_summary``, and each episode's live sessions
+and self-rated SRS/CSRS tallies (§6 mean_sessions, srs_mean, srs_below_36)
+from ``episode_summary``, instead of re-reading sessions and ratings. Writers
+call :func:`refresh_series` with the episodes whose sessions or ratings they
+changed, after their own commit, or inside their transaction with
+``commit=False`` (a session save); a change of the active norm set needs a
+full refresh (``flask --app fitapp refresh-series``).
 
 Work is done in batches of episodes: each batch reads only its own ratings
-(one small integer per rating), recomputes its series with the pure scoring
-functions, and replaces its rows in one transaction. So memory stays bounded
-however large the city, and a report never sees half a batch.
+(one small integer per rating) and counts its live sessions in one grouped
+query, recomputes its series with the pure scoring functions and its
+alliance tallies in the same pass over the ratings, and replaces both kinds
+of rows in one transaction. So memory stays bounded however large the city,
+and a report never sees half a batch.
 """
 from __future__ import annotations
 
@@ -18,18 +23,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from fitapp.extensions import db
-from fitapp.models import Participant, Person, Rating, SeriesSummaryRecord, Session
-from fitapp.models.cases import Episode
+from fitapp.models import EpisodeSummaryRecord, Participant, Person, Rating, SeriesSummaryRecord, Session
+from fitapp.models.cases import Episode, live_sessions
 from fitapp.models.ratings import live_ratings
 from fitapp.norms_service import active_norm_set
+from fitapp.scoring.indicators import SCORED_ALLIANCE, SRS_LOW
 from fitapp.scoring.norms import NormSet
 from fitapp.scoring.series import RatingPoint, SeriesSummary, select_index_series, summarise_series
 
 EPISODES_PER_BATCH = 2000
 INDEX_ROLE = "index"
+# metrics.md §6 srs_below_36, in the tenths totals are kept in.
+SRS_LOW_X10 = int(SRS_LOW.scaleb(1))
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,36 @@ class SeriesKey:
     rater_id: int
     instrument: str
 
+    @property
+    def is_scored_alliance(self) -> bool:
+        """A self-rated SRS/CSRS series: the ratings metrics.md §6 srs_mean and srs_below_36 count."""
+        return self.instrument in SCORED_ALLIANCE and self.subject_id == self.rater_id
+
+
+@dataclass
+class AllianceCounts:
+    """An episode's live self-rated SRS/CSRS ratings: how many, their totals summed, how many below 36.0."""
+
+    ratings: int = 0
+    total_x10: int = 0
+    below: int = 0
+
+    def add(self, points: list[RatingPoint]) -> None:
+        for point in points:
+            tenths = int(point.total.scaleb(1))
+            self.ratings += 1
+            self.total_x10 += tenths
+            if tenths < SRS_LOW_X10:
+                self.below += 1
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What one pass over a batch's ratings yields: every series (with its index flag), and alliance tallies."""
+
+    series: dict[SeriesKey, tuple[SeriesSummary, bool]]
+    alliance: dict[int, AllianceCounts]
+
 
 @dataclass(frozen=True)
 class RefreshResult:
@@ -49,15 +87,18 @@ class RefreshResult:
 
 
 def refresh_series(episode_ids: Iterable[int] | None = None, *, commit: bool = True) -> RefreshResult:
-    """Recompute the series rows of ``episode_ids`` (every episode when None) and commit.
+    """Recompute the series and episode rows of ``episode_ids`` (every episode when None) and commit.
 
     Rows of series whose ratings are gone (deleted or soft-deleted, or in a
-    soft-deleted session) are removed; episodes without ratings end with no rows. Call it after committing the ratings you
-    changed: it commits once per batch, so it would also commit anything
-    still pending in the session. With ``commit=False`` every batch stays in
-    the caller's transaction (activating a norm set: the set and the rows
-    computed with it become visible together, or not at all; saving a session:
-    its ratings and their series likewise).
+    soft-deleted session) are removed; episodes without ratings end with no
+    series rows. Every episode of ``episode_ids`` (they must exist) ends with
+    exactly one ``episode_summary`` row, zeros for what it does not have.
+    Call it after committing the sessions and ratings you changed: it commits
+    once per batch, so it would also commit anything still pending in the
+    session. With ``commit=False`` every batch stays in the caller's
+    transaction (activating a norm set: the set and the rows computed with it
+    become visible together, or not at all; saving a session or pruning a case:
+    its sessions and ratings and their summaries likewise).
     """
     norm_set = active_norm_set()
     if episode_ids is None:
@@ -80,32 +121,61 @@ def _batches(ids: Sequence[int], size: int) -> Iterator[list[int]]:
 
 def _delete_orphans() -> None:
     # Without foreign-key enforcement (SQLite) a deleted episode's rows would linger.
-    db.session.execute(
-        delete(SeriesSummaryRecord).where(SeriesSummaryRecord.episode_id.not_in(select(Episode.id)))
-    )
+    for record in (SeriesSummaryRecord, EpisodeSummaryRecord):
+        db.session.execute(delete(record).where(record.episode_id.not_in(select(Episode.id))))
 
 
 def _refresh_batch(episode_ids: list[int], norm_set: NormSet) -> int:
-    """Replace the rows of one batch of episodes; returns the number of series written."""
-    summaries = summarise_batch(episode_ids, norm_set)
+    """Replace the series and episode rows of one batch of episodes; returns the number of series written."""
+    batch = summarise_batch(episode_ids, norm_set)
+    sessions = _live_session_counts(episode_ids)
+    written = _replace_series_rows(episode_ids, batch.series)
+    _replace_episode_rows(episode_ids, sessions, batch.alliance)
+    return written
+
+
+def _replace_series_rows(episode_ids: list[int], series: dict[SeriesKey, tuple[SeriesSummary, bool]]) -> int:
     db.session.execute(delete(SeriesSummaryRecord).where(SeriesSummaryRecord.episode_id.in_(episode_ids)))
-    rows = [_row(key, summary, is_index) for key, (summary, is_index) in summaries.items()]
+    rows = [_row(key, summary, is_index) for key, (summary, is_index) in series.items()]
     if rows:
         # Core insert on the table: one executemany, not one ORM statement per row.
         db.session.execute(insert(SeriesSummaryRecord.__table__), rows)
     return len(rows)
 
 
-def summarise_batch(episode_ids: list[int], norm_set: NormSet) -> dict[SeriesKey, tuple[SeriesSummary, bool]]:
-    """Summary and index-series flag of every series of the episodes (metrics.md §3–§5)."""
+def _replace_episode_rows(episode_ids: list[int], sessions: dict[int, int],
+                          alliance: dict[int, AllianceCounts]) -> None:
+    """One ``episode_summary`` row per episode of the batch, zeros for what it does not have."""
+    db.session.execute(delete(EpisodeSummaryRecord).where(EpisodeSummaryRecord.episode_id.in_(episode_ids)))
+    rows = [_episode_row(episode_id, sessions.get(episode_id, 0), alliance.get(episode_id, AllianceCounts()))
+            for episode_id in episode_ids]
+    db.session.execute(insert(EpisodeSummaryRecord.__table__), rows)
+
+
+def _live_session_counts(episode_ids: list[int]) -> dict[int, int]:
+    """Episode id -> number of live sessions (metrics.md §6 mean_sessions); episodes without any are absent."""
+    query = (
+        select(Session.episode_id, func.count())
+        .where(Session.episode_id.in_(episode_ids), live_sessions())
+        .group_by(Session.episode_id)
+    )
+    return {episode_id: sessions for episode_id, sessions in db.session.execute(query)}
+
+
+def summarise_batch(episode_ids: list[int], norm_set: NormSet) -> BatchSummary:
+    """Every series of the episodes with its index flag (metrics.md §3–§5) and their alliance tallies (§6)."""
     summaries: dict[SeriesKey, SeriesSummary] = {}
+    alliance: dict[int, AllianceCounts] = {}
     index_subjects: set[int] = set()
     for key, birth_year, role, points in _series_points(episode_ids):
         summaries[key] = summarise_series(key.instrument, points, birth_year, norm_set)
         if role == INDEX_ROLE:
             index_subjects.add(key.subject_id)
+        if key.is_scored_alliance:
+            alliance.setdefault(key.episode_id, AllianceCounts()).add(points)
     index_keys = _index_series_keys(summaries, index_subjects)
-    return {key: (summary, key in index_keys) for key, summary in summaries.items()}
+    series = {key: (summary, key in index_keys) for key, summary in summaries.items()}
+    return BatchSummary(series, alliance)
 
 
 def _series_points(episode_ids: list[int]) -> Iterator[tuple[SeriesKey, int | None, str, list[RatingPoint]]]:
@@ -125,7 +195,6 @@ def _series_points(episode_ids: list[int]) -> Iterator[tuple[SeriesKey, int | No
         episode_id, subject_id, rater_id, instrument, birth_year, role = head
         points = [RatingPoint(r.date, r.number, Decimal(r.total_x10).scaleb(-1)) for r in ratings]
         yield SeriesKey(episode_id, subject_id, rater_id, instrument), birth_year, role, points
-
 
 
 def _index_series_keys(summaries: dict[SeriesKey, SeriesSummary], index_subjects: set[int]) -> set[SeriesKey]:
@@ -161,6 +230,16 @@ def _row(key: SeriesKey, summary: SeriesSummary, is_index: bool) -> dict:
         "parameter_set": summary.parameter_set,
         "is_self": key.subject_id == key.rater_id,
         "is_index_series": is_index,
+    }
+
+
+def _episode_row(episode_id: int, sessions: int, alliance: AllianceCounts) -> dict:
+    return {
+        "episode_id": episode_id,
+        "sessions": sessions,
+        "srs_ratings": alliance.ratings,
+        "srs_total_x10": alliance.total_x10,
+        "srs_below": alliance.below,
     }
 
 

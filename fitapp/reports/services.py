@@ -1,10 +1,11 @@
 """Unit reports: queries -> pure indicators -> suppression (metrics.md §5–§7).
 
-One set of queries serves every unit of a report: the rows are cut into unit
-blocks in Python, each block goes through
-:func:`~fitapp.scoring.indicators.indicator_figures` and
-:func:`~fitapp.scoring.suppression.hidden_cells`, and the union of the units
-gives the ``ALL`` block.
+One query serves every unit of a report: each row becomes integer facts
+summed into its unit's group totals
+(:meth:`~fitapp.reports.queries.ReportFacts.unit_totals`), the ``ALL`` block
+adds up the units' totals, and each block's figures
+(:func:`~fitapp.scoring.indicators.block_figures`) go through
+:func:`~fitapp.scoring.suppression.hidden_cells`.
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from sqlalchemy import select
 from fitapp.extensions import db
 from fitapp.models import Unit
 from fitapp.norms_service import NoActiveNormSet, active_norm_set
-from fitapp.reports.queries import ReportInputs, report_inputs
-from fitapp.scoring.indicators import indicator_figures
+from fitapp.reports.queries import ReportFacts, ReportInputs, report_facts
+from fitapp.scoring.indicators import BlockTotals, block_figures, block_totals, merged_totals
 from fitapp.scoring import periods
 from fitapp.scoring.periods import Period
 from fitapp.scoring.suppression import hidden_cells
@@ -84,7 +85,12 @@ class ComputedReport:
     period: Period
     units: list[tuple[int, str]]
     rows: list[ReportRow]
-    inputs: ReportInputs
+    facts: ReportFacts
+
+    @cached_property
+    def inputs(self) -> ReportInputs:
+        """The whole report's records, built only when a page asks for them."""
+        return self.facts.inputs()
 
     @cached_property
     def _blocks(self) -> dict[int, ReportInputs]:
@@ -104,15 +110,15 @@ def compute_report(year: int, tertial: int, ytd: bool, unit_codes: list[str], as
     units = resolve_units(unit_codes)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     with _gc_paused():
-        inputs = report_inputs(period, _scope(units, unit_codes), as_of)
-        _check_norm_set(inputs)
-        blocks = inputs.by_unit()
+        facts = report_facts(period, _scope(units, unit_codes), as_of)
+        _check_norm_set(facts.parameter_sets)
+        totals = facts.unit_totals()
         rows: list[ReportRow] = []
         for unit_id, code in units:
-            block = blocks.get(unit_id) or ReportInputs([], [], [], {}, inputs.parameter_sets)
-            rows.extend(_block(period, code, block, threshold))
-        rows.extend(_block(period, ALL_UNITS, inputs, threshold))
-    return ComputedReport(period, units, rows, inputs)
+            rows.extend(_block(period, code, totals.get(unit_id) or block_totals((), ()), threshold))
+        # ALL is the union of the units in scope: their totals add up.
+        rows.extend(_block(period, ALL_UNITS, merged_totals(totals.values()), threshold))
+    return ComputedReport(period, units, rows, facts)
 
 
 @contextmanager
@@ -150,13 +156,13 @@ def _scope(units: list[tuple[int, str]], unit_codes: Sequence[str]) -> set[int] 
     return {unit_id for unit_id, _ in units} if unit_codes else None
 
 
-def _check_norm_set(inputs: ReportInputs) -> None:
+def _check_norm_set(parameter_sets: frozenset[str]) -> None:
     """Refuse figures from series computed with another norm set than the active one (metrics.md §2)."""
     try:
         active = active_norm_set().key
     except NoActiveNormSet as problem:
         raise ReportError(str(problem)) from None
-    stale = sorted(inputs.parameter_sets - {active})
+    stale = sorted(parameter_sets - {active})
     if stale:
         raise ReportError(
             f"series were computed with norm set(s) {', '.join(stale)}, not the active {active}: "
@@ -164,17 +170,18 @@ def _check_norm_set(inputs: ReportInputs) -> None:
         )
 
 
-def _block(period: Period, unit: str, inputs: ReportInputs, threshold: int) -> list[ReportRow]:
+def _block(period: Period, unit: str, totals: BlockTotals, threshold: int) -> list[ReportRow]:
     """One unit's (or ALL's) cells, suppressed as one block (metrics.md §7).
 
     Each row is built once, already hidden or shown: no intermediate cells.
     """
-    figures = indicator_figures(inputs.episodes, inputs.persons, inputs.alliance)
+    figures = block_figures(totals, threshold)
     hidden = hidden_cells(figures, threshold)
     label = period.label
-    make = ReportRow._make
+    # tuple.__new__ is ReportRow._make without its checks: the fields are complete by construction.
+    new = tuple.__new__
     return [
-        make((label, unit, breakdown, group, indicator, kind, None, None, None, True)) if hide
-        else make((label, unit, breakdown, group, indicator, kind, numerator, denominator, value, False))
+        new(ReportRow, (label, unit, breakdown, group, indicator, kind, None, None, None, True)) if hide
+        else new(ReportRow, (label, unit, breakdown, group, indicator, kind, numerator, denominator, value, False))
         for (breakdown, group, indicator, kind, numerator, denominator, value), hide in zip(figures, hidden)
     ]

@@ -13,12 +13,14 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from fitapp.scoring.norms import age_at
-from fitapp.scoring.numbers import CONTEXT, FOUR_DECIMALS, mean, round_half_up
+from fitapp.scoring.numbers import CONTEXT, FOUR_DECIMALS, round_half_up
 from fitapp.scoring.series import SeriesSummary
 
 REREFERRAL_DAYS = 365
 START_WITHIN_DAYS = 30
 SRS_LOW = Decimal("36.0")
+# metrics.md §6 srs_mean / srs_below_36: self-rated SRS/CSRS only; YCSRS is not scored (§1).
+SCORED_ALLIANCE = ("SRS", "CSRS")
 DROPOUT_REASON = "client_dropout"
 
 # metrics.md §6, table order.
@@ -235,6 +237,21 @@ def compute_indicators(
 # What indicator_figures() returns: the fields of a Cell, in order, before suppression.
 Figure = tuple[str, str, str, str, int | None, int | None, Decimal | None]
 
+# A person's facts and a group's person totals (the facts summed column by column) share one
+# layout: (persons, covered, paired, improved, clinical at intake, recovered, deteriorated,
+# eligible for re-referral, not re-referred, F in tenths, F² in hundredths, d in tenths), F and d
+# of paired persons only. An episode's facts and a group's episode totals likewise: (episodes,
+# sessions, days, dropouts, with a referral date, started within 30 days, self-rated SRS/CSRS
+# ratings, the sum of their totals in tenths, how many are below 36.0). Integers only: the
+# totals of the units add up to those of ALL exactly, and every mean is one exact division.
+PersonFact = tuple[int, ...]
+EpisodeFact = tuple[int, ...]
+PERSON_WIDTH = 12
+EPISODE_WIDTH = 9
+# The indicators of each level in table order: the order of the figures below.
+EPISODE_INDICATORS = tuple(indicator for indicator in INDICATORS if indicator in EPISODE_LEVEL)
+PERSON_INDICATORS = tuple(indicator for indicator in INDICATORS if indicator in PERSON_LEVEL)
+
 
 def indicator_figures(
     episodes: Sequence[ClosedEpisode],
@@ -244,212 +261,304 @@ def indicator_figures(
     """:func:`compute_indicators` as plain tuples, in the same order (metrics.md §6).
 
     Each tuple holds a :class:`Cell`'s fields in order, unsuppressed. Reports
-    make tens of thousands of them, so they are tuples, not cells. One pass
-    puts every record in its group of every breakdown; each group's figures
-    are then summed from facts decided once per record. The alliance ratings
-    come already summed per episode (see :func:`alliance_tallies`).
+    make tens of thousands of them, so they are tuples, not cells. Each record
+    is turned into its facts once (:func:`person_fact`, :func:`episode_fact`),
+    the facts are summed per group (:func:`block_totals`), and the figures
+    come from the sums (:func:`block_figures`). The alliance ratings come
+    already summed per episode (see :func:`alliance_tallies`).
     """
     _check_consistent(episodes, persons, alliance)
-    person_groups = _person_groups(persons)
-    episode_groups = _episode_groups(episodes)
-    srs_groups = _srs_groups(alliance)
-    figures: list[Figure] = []
-    for breakdown in BREAKDOWNS:
-        by_person = person_groups[breakdown]
-        by_episode = episode_groups.get(breakdown, {})
-        srs = srs_groups.get(breakdown, {})
-        for group in sorted(by_person.keys() | by_episode.keys(), key=lambda g: group_sort_key(breakdown, g)):
-            found: dict[str, _Figure] = {}
-            if group in by_episode:
-                found.update(_episode_figures(by_episode[group], srs.get(group, _NO_ALLIANCE)))
-            if group in by_person:
-                found.update(_person_figures(by_person[group]))
-            for indicator in INDICATORS:
-                if indicator in found:
-                    kind, numerator, denominator, value = found[indicator]
-                    figures.append((breakdown, group, indicator, kind, numerator, denominator, value))
-    return figures
+    srs = _srs_by_episode(alliance)
+    episode_entries = [
+        (e.intervention, episode_fact(e.referral_date, e.start_date, e.end_date, e.end_reason, e.n_sessions,
+                                      *srs.get(e.episode_id, _NO_ALLIANCE)))
+        for e in episodes
+    ]
+    person_entries = [(*person_groups(p.gender, p.birth_year, p.episode_start), p.intervention, _person_fact(p))
+                      for p in persons]
+    return block_figures(block_totals(episode_entries, person_entries))
 
 
-def _person_groups(persons: Iterable[IndexPerson]) -> dict[str, dict[str, list[tuple]]]:
-    """Facts of each person under its group in every breakdown (§6, age at episode start)."""
-    groups: dict[str, dict[str, list[tuple]]] = {breakdown: {} for breakdown in BREAKDOWNS}
-    # The all row is reported even for an empty period.
-    everyone = groups[ALL_GROUP].setdefault(ALL_GROUP, [])
-    by_gender, by_age, by_intervention = groups["gender"], groups["age_band"], groups["intervention"]
-    for person in persons:
-        fact = _person_fact(person)
-        age = age_at(person.episode_start, person.birth_year)
-        everyone.append(fact)
-        by_gender.setdefault(gender_group(person.gender, age), []).append(fact)
-        by_age.setdefault(age_band(age), []).append(fact)
-        by_intervention.setdefault(person.intervention, []).append(fact)
-    return groups
+_NO_ALLIANCE = (0, 0, 0)
 
 
-def _person_fact(person: IndexPerson) -> tuple:
-    """What the person-level figures count of one person (§6), decided once.
+def _srs_by_episode(alliance: Iterable[AllianceTally]) -> dict[Hashable, tuple[int, int, int]]:
+    """(ratings, sum of totals in tenths, totals below 36.0) of each episode's tallies."""
+    sums: dict[Hashable, tuple[int, int, int]] = {}
+    for episode_id, _, ratings, total, below in alliance:
+        before = sums.get(episode_id, _NO_ALLIANCE)
+        sums[episode_id] = (before[0] + ratings, before[1] + _tenths(total), before[2] + below)
+    return sums
 
-    (covered, paired, improved, clinical, recovered, deteriorated, eligible,
-    not re-referred, intake F, change d); flags are booleans that groups
-    sum, F and d are None unless the index series is paired.
+
+def person_groups(gender: str | None, birth_year: int | None, episode_start: date) -> tuple[str, str]:
+    """The person's gender group and age band, by age at episode start (metrics.md §6 breakdowns)."""
+    return _groups_at_age(gender, age_at(episode_start, birth_year))
+
+
+@lru_cache(maxsize=1024)
+def _groups_at_age(gender: str | None, age: int | None) -> tuple[str, str]:
+    # Cached: there are only a few hundred (gender, age) pairs, and a city report asks thousands of times.
+    return gender_group(gender, age), age_band(age)
+
+
+def person_fact(
+    covered: bool, series: tuple[int, int | None, int | None, bool | None, str | None] | None,
+    eligible: bool, rereferred: bool,
+) -> PersonFact:
+    """What the person-level figures count of one index person (metrics.md §6), decided once.
+
+    ``covered``: the person has a self-rated outcome rating. ``series``: the
+    paired index series as (F in tenths, d in tenths, RC in hundredths,
+    clinical at intake, category), or None when the index series is missing
+    or not paired. ``eligible``/``rereferred``: see :func:`rereferral_eligible`
+    and :func:`is_rereferred`.
     """
-    eligible = person.eligible_for_rereferral
-    kept = bool(eligible) and not person.rereferred_12m
+    kept = eligible and not rereferred
+    if series is None:
+        return (1, covered, 0, 0, 0, 0, 0, eligible, kept, 0, 0, 0)
+    intake_x10, change_x10, rc_x100, intake_clinical, category = series
+    clinical = bool(intake_clinical)
+    # d ≥ RC and d ≤ −RC compared in hundredths: d is in tenths.
+    improved = rc_x100 is not None and change_x10 * 10 >= rc_x100
+    deteriorated = rc_x100 is not None and change_x10 * 10 <= -rc_x100
+    return (1, covered, 1, improved, clinical, clinical and category == "recovered", deteriorated, eligible, kept,
+            intake_x10, intake_x10 * intake_x10, change_x10)
+
+
+def _person_fact(person: IndexPerson) -> PersonFact:
     series = person.index_series
-    if series is None or not series.paired:
-        return (bool(person.has_self_outcome_rating), False, False, False, False, False, bool(eligible), kept,
-                None, None)
-    clinical = bool(series.intake_clinical)
-    return (bool(person.has_self_outcome_rating), True, _improved(series), clinical,
-            clinical and series.category == "recovered", _deteriorated(series), bool(eligible), kept,
-            series.intake_score, series.change)
+    paired = None
+    if series is not None and series.paired:
+        paired = (_tenths(series.intake_score), _tenths(series.change), _hundredths(series.rc),
+                  series.intake_clinical, series.category)
+    return person_fact(bool(person.has_self_outcome_rating), paired, bool(person.eligible_for_rereferral),
+                       bool(person.rereferred_12m))
 
 
-def _episode_groups(episodes: Iterable[ClosedEpisode]) -> dict[str, dict[str, list[tuple]]]:
-    """Facts of each episode under its group in the EPISODE_BREAKDOWNS (`all` always present)."""
-    everyone: list[tuple] = []
-    by_intervention: dict[str, list[tuple]] = {}
-    for episode in episodes:
-        fact = _episode_fact(episode)
-        everyone.append(fact)
-        by_intervention.setdefault(episode.intervention, []).append(fact)
-    return {ALL_GROUP: {ALL_GROUP: everyone}, "intervention": by_intervention}
-
-
-def _episode_fact(episode: ClosedEpisode) -> tuple[int, int, bool, bool, bool]:
-    """(sessions, days, dropout, has a referral date, started within 30 days) of one episode (§6)."""
-    referred = episode.referral_date is not None
+def episode_fact(
+    referral_date: date | None, start_date: date, end_date: date, end_reason: str, n_sessions: int,
+    srs_ratings: int, srs_total_x10: int, srs_below: int,
+) -> EpisodeFact:
+    """What the episode-level figures count of one closed episode (metrics.md §6), decided once."""
+    referred = referral_date is not None
     return (
-        episode.n_sessions,
-        (episode.end_date - episode.start_date).days,
-        episode.end_reason == DROPOUT_REASON,
+        1,
+        n_sessions,
+        (end_date - start_date).days,
+        end_reason == DROPOUT_REASON,
         referred,
-        referred and (episode.start_date - episode.referral_date).days <= START_WITHIN_DAYS,
+        referred and (start_date - referral_date).days <= START_WITHIN_DAYS,
+        srs_ratings,
+        srs_total_x10,
+        srs_below,
     )
 
 
-_NO_ALLIANCE = (0, Decimal(0), 0)
+@dataclass
+class BlockTotals:
+    """The summed facts of every group of one block, a unit or ALL (metrics.md §6 breakdowns).
+
+    ``persons[breakdown][group]`` and ``episodes[breakdown][group]`` are
+    totals in the layouts above; `all` is always there, also when empty.
+    Episode totals exist for the EPISODE_BREAKDOWNS only.
+    """
+
+    persons: dict[str, dict[str, list[int]]]
+    episodes: dict[str, dict[str, list[int]]]
 
 
-def _srs_groups(alliance: Iterable[AllianceTally]) -> dict[str, dict[str, tuple[int, Decimal, int]]]:
-    """(ratings, sum of totals, totals below 36.0) of each group, `all` and by intervention."""
-    everyone = [0, Decimal(0), 0]
-    by_intervention: dict[str, list] = {}
-    for _, intervention, ratings, total, below in alliance:
-        for tally in (everyone, by_intervention.setdefault(intervention, [0, Decimal(0), 0])):
-            tally[0] += ratings
-            tally[1] += total
-            tally[2] += below
-    groups = {intervention: tuple(tally) for intervention, tally in by_intervention.items()}
-    return {ALL_GROUP: {ALL_GROUP: tuple(everyone)}, "intervention": groups}
+def block_totals(
+    episodes: Iterable[tuple[str, EpisodeFact]],
+    persons: Iterable[tuple[str, str, str, PersonFact]],
+) -> BlockTotals:
+    """Totals of each group from (intervention, facts) per episode and
+    (gender group, age band, intervention, facts) per index person."""
+    person_lists: dict[str, dict[str, list]] = {breakdown: {} for breakdown in BREAKDOWNS}
+    everyone = person_lists[ALL_GROUP].setdefault(ALL_GROUP, [])
+    by_gender, by_age, by_intervention = person_lists["gender"], person_lists["age_band"], person_lists["intervention"]
+    for gender, band, intervention, fact in persons:
+        everyone.append(fact)
+        by_gender.setdefault(gender, []).append(fact)
+        by_age.setdefault(band, []).append(fact)
+        by_intervention.setdefault(intervention, []).append(fact)
+    episode_lists: dict[str, dict[str, list]] = {ALL_GROUP: {ALL_GROUP: []}, "intervention": {}}
+    every_episode, episodes_by_intervention = episode_lists[ALL_GROUP][ALL_GROUP], episode_lists["intervention"]
+    for intervention, fact in episodes:
+        every_episode.append(fact)
+        episodes_by_intervention.setdefault(intervention, []).append(fact)
+    return BlockTotals(_summed(person_lists, PERSON_WIDTH), _summed(episode_lists, EPISODE_WIDTH))
 
 
-def _person_figures(facts: Sequence[tuple]) -> dict[str, _Figure]:
-    n = len(facts)
-    if facts:
-        covered, paired, improved, clinical, recovered, deteriorated, eligible, kept = (
-            sum(column) for column in list(zip(*facts))[:8]
-        )
-    else:
-        covered = paired = improved = clinical = recovered = deteriorated = eligible = kept = 0
-    # F and d in the persons' order, as the effect size's sums are taken in it.
-    intakes = [fact[8] for fact in facts if fact[1]]
-    changes = [fact[9] for fact in facts if fact[1]]
-    # Each mean once: the effect size divides the same mean d by the SD around the same mean F.
-    mean_f = mean(intakes) if intakes else None
-    mean_d = mean(changes) if changes else None
+def _summed(lists: dict[str, dict[str, list]], width: int) -> dict[str, dict[str, list[int]]]:
     return {
-        "index_persons": _count(n),
-        "coverage": _share(covered, n),
-        "paired": _share(paired, n),
-        "reliable_improvement": _share(improved, paired),
-        "recovered": _share(recovered, clinical),
-        "deteriorated": _share(deteriorated, paired),
-        "mean_intake": _mean_figure(mean_f, paired),
-        "mean_change": _mean_figure(mean_d, paired),
-        "effect_size": _mean_figure(_effect_size(mean_d, intakes, mean_f), paired),
-        "not_rereferred_12m": _share(kept, eligible),
+        breakdown: {group: [sum(column) for column in zip(*facts)] if facts else [0] * width
+                    for group, facts in groups.items()}
+        for breakdown, groups in lists.items()
     }
 
 
-def _episode_figures(facts: Sequence[tuple], srs: tuple[int, Decimal, int]) -> dict[str, _Figure]:
-    n = len(facts)
-    sessions, days, dropout, referred, within = (sum(column) for column in zip(*facts)) if facts else (0,) * 5
-    ratings, srs_sum, srs_below = srs
-    return {
-        "episodes_closed": _count(n),
-        "mean_sessions": _mean_of_whole(sessions, n),
-        "mean_days": _mean_of_whole(days, n),
-        "dropout": _share(dropout, n),
-        "started_within_30d": _share(within, referred),
-        # The mean of the ratings: their exact sum over their number, as _mean() takes it.
-        "srs_mean": _mean_figure(CONTEXT.divide(srs_sum, ratings) if ratings else None, ratings),
-        "srs_below_36": _share(srs_below, ratings),
-    }
+def merged_totals(blocks: Iterable[BlockTotals]) -> BlockTotals:
+    """The totals of the union of disjoint blocks (ALL from its units): every column adds up."""
+    merged = BlockTotals({breakdown: {} for breakdown in BREAKDOWNS},
+                         {breakdown: {} for breakdown in EPISODE_BREAKDOWNS})
+    merged.persons[ALL_GROUP][ALL_GROUP] = [0] * PERSON_WIDTH
+    merged.episodes[ALL_GROUP][ALL_GROUP] = [0] * EPISODE_WIDTH
+    for block in blocks:
+        _add_into(merged.persons, block.persons)
+        _add_into(merged.episodes, block.episodes)
+    return merged
 
 
-def _improved(series: SeriesSummary) -> bool:
-    return series.rc is not None and series.change >= series.rc
+def _add_into(target: dict[str, dict[str, list[int]]], source: dict[str, dict[str, list[int]]]) -> None:
+    for breakdown, groups in source.items():
+        into = target[breakdown]
+        for group, totals in groups.items():
+            before = into.get(group)
+            into[group] = list(totals) if before is None else [a + b for a, b in zip(before, totals)]
 
 
-def _deteriorated(series: SeriesSummary) -> bool:
-    return series.rc is not None and series.change <= -series.rc
+def block_figures(totals: BlockTotals, threshold: int | None = None) -> list[Figure]:
+    """The figures of every group of a block, ordered by breakdown, group (§6 order), indicator (§6 order).
+
+    With ``threshold``, a cell that primary suppression hides whatever else
+    happens (a count, numerator or denominator of 1..threshold−1, metrics.md
+    §7) gets no value: it is never shown, and working out the values of the
+    many small groups of a city report was most of its time. Everything else
+    about the cell is the same.
+    """
+    threshold = threshold or 0
+    figures: list[Figure] = []
+    for breakdown in BREAKDOWNS:
+        by_person = totals.persons.get(breakdown, {})
+        by_episode = totals.episodes.get(breakdown, {})
+        for group in sorted(by_person.keys() | by_episode.keys(), key=lambda g: group_sort_key(breakdown, g)):
+            cell = _CellMaker(breakdown, group, threshold)
+            episode, person = by_episode.get(group), by_person.get(group)
+            # §6 table order: the levels interleave.
+            if episode is not None:
+                figures.append(cell.count("episodes_closed", episode[0]))
+            if person is not None:
+                figures.extend(_person_figures(cell, person))
+            if episode is not None:
+                figures.extend(_episode_figures(cell, episode))
+            if person is not None:
+                figures.append(cell.share("not_rereferred_12m", person[8], person[7]))
+            if episode is not None:
+                figures.extend(_alliance_figures(cell, episode))
+    return figures
 
 
-def _effect_size(
-    mean_change: Decimal | None, intakes: Sequence[Decimal], mean_intake: Decimal | None
-) -> Decimal | None:
+class _CellMaker:
+    """Builds the figures of one group: (breakdown, group, indicator, kind, numerator, denominator, value).
+
+    ``threshold`` 0 means no cell is left without its value.
+    """
+
+    __slots__ = ("breakdown", "group", "threshold")
+
+    def __init__(self, breakdown: str, group: str, threshold: int) -> None:
+        self.breakdown, self.group, self.threshold = breakdown, group, threshold
+
+    def count(self, indicator: str, n: int) -> Figure:
+        shown = not 0 < n < self.threshold
+        return (self.breakdown, self.group, indicator, "count", n, None, Decimal(n) if shown else None)
+
+    def share(self, indicator: str, numerator: int, denominator: int) -> Figure:
+        numerator = int(numerator)
+        shown = denominator and not (0 < numerator < self.threshold or 0 < denominator < self.threshold)
+        return (self.breakdown, self.group, indicator, "share", numerator, denominator,
+                _quotient4(numerator, denominator) if shown else None)
+
+    def mean(self, indicator: str, total: int, divisor: int, n: int) -> Figure:
+        """A mean of ``n`` values whose sum is ``total / divisor`` (divisor = n, or 10·n for tenths)."""
+        shown = n >= self.threshold and n > 0
+        return (self.breakdown, self.group, indicator, "mean", None, n, _quotient4(total, divisor) if shown else None)
+
+    def effect_size(self, paired: int, sum_f: int, sum_f2: int, sum_d: int) -> Figure:
+        value = _effect_size(paired, sum_f, sum_f2, sum_d) if paired >= self.threshold else None
+        return (self.breakdown, self.group, "effect_size", "mean", None, paired,
+                None if value is None else round_half_up(value, FOUR_DECIMALS))
+
+
+def _person_figures(cell: _CellMaker, totals: Sequence[int]) -> list[Figure]:
+    """index_persons … effect_size of a group's person totals, in table order."""
+    n, covered, paired, improved, clinical, recovered, deteriorated, _, _, sum_f, sum_f2, sum_d = totals
+    return [
+        cell.count("index_persons", n),
+        cell.share("coverage", covered, n),
+        cell.share("paired", paired, n),
+        cell.share("reliable_improvement", improved, paired),
+        cell.share("recovered", recovered, clinical),
+        cell.share("deteriorated", deteriorated, paired),
+        cell.mean("mean_intake", sum_f, 10 * paired, paired),
+        cell.mean("mean_change", sum_d, 10 * paired, paired),
+        cell.effect_size(paired, sum_f, sum_f2, sum_d),
+    ]
+
+
+def _episode_figures(cell: _CellMaker, totals: Sequence[int]) -> list[Figure]:
+    """mean_sessions … started_within_30d of a group's episode totals, in table order."""
+    n, sessions, days, dropout, referred, within = totals[:6]
+    return [
+        cell.mean("mean_sessions", sessions, n, n),
+        cell.mean("mean_days", days, n, n),
+        cell.share("dropout", dropout, n),
+        cell.share("started_within_30d", within, referred),
+    ]
+
+
+def _alliance_figures(cell: _CellMaker, totals: Sequence[int]) -> list[Figure]:
+    """srs_mean and srs_below_36 of a group's episode totals: the mean of the ratings is their exact sum over
+    their number."""
+    ratings, srs_sum_x10, srs_below = totals[6:]
+    return [cell.mean("srs_mean", srs_sum_x10, 10 * ratings, ratings), cell.share("srs_below_36", srs_below, ratings)]
+
+
+def _effect_size(paired: int, sum_f: int, sum_f2: int, sum_d: int) -> Decimal | None:
     """mean d / sample SD of F (ddof = 1); None when undefined (fewer than 2 or SD 0).
 
-    ``mean_change`` and ``mean_intake`` are :func:`mean` of the same paired series' d and F.
+    From the exact sums (F and d in tenths, F² in hundredths): n·ΣF² − (ΣF)²
+    is n times the sum of squared deviations, so the variance is one exact
+    division before the square root.
     """
-    if len(intakes) < 2:
+    if paired < 2:
+        return None
+    spread = paired * sum_f2 - sum_f * sum_f
+    if spread == 0:
         return None
     with localcontext(CONTEXT):
-        variance = sum(((f - mean_intake) ** 2 for f in intakes), Decimal(0)) / (len(intakes) - 1)
-        if variance == 0:
-            return None
-        return mean_change / variance.sqrt()
+        variance = Decimal(spread) / (100 * paired * (paired - 1))
+        return (Decimal(sum_d) / (10 * paired)) / variance.sqrt()
 
 
-class _Figure(NamedTuple):
-    """A cell's figures before it is placed in a breakdown and group."""
-
-    kind: str
-    numerator: int | None
-    denominator: int | None
-    value: Decimal | None
-
-
-def _count(n: int) -> _Figure:
-    return _Figure("count", n, None, Decimal(n))
+def _tenths(value: Decimal) -> int:
+    """A score as whole tenths; scores have one decimal (metrics.md §1), anything finer is a caller's error."""
+    scaled = value.scaleb(1)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"score {value} has more than one decimal")
+    return int(scaled)
 
 
-@lru_cache(maxsize=4096)
-def _share(numerator: int, denominator: int) -> _Figure:
-    # Cached: a city report asks for the same few thousand small fractions over and over.
-    value = _round4(CONTEXT.divide(Decimal(numerator), denominator)) if denominator else None
-    return _Figure("share", int(numerator), denominator, value)
+def _hundredths(value: Decimal | None) -> int | None:
+    """A threshold as whole hundredths (norms have two decimals, metrics.md §2)."""
+    if value is None:
+        return None
+    scaled = value.scaleb(2)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"threshold {value} has more than two decimals")
+    return int(scaled)
 
 
-def _mean(values: Sequence[Decimal]) -> _Figure:
-    if not values:
-        return _mean_figure(None, 0)
-    return _mean_figure(mean(values), len(values))
+def _quotient4(numerator: int, divisor: int) -> Decimal:
+    """numerator / divisor rounded half-up (away from zero) to four decimals, in exact integers.
 
-
-def _mean_of_whole(total: int, n: int) -> _Figure:
-    """:func:`_mean` of ``n`` whole numbers summing to ``total``: the same Decimal, without the list."""
-    return _mean_figure(CONTEXT.divide(Decimal(total), n) if n else None, n)
-
-
-def _mean_figure(value: Decimal | None, n: int) -> _Figure:
-    return _Figure("mean", None, n, None if value is None else _round4(value))
-
-
-def _round4(value: Decimal) -> Decimal:
-    return round_half_up(value, FOUR_DECIMALS)
+    The same as dividing with Decimals and rounding with
+    :func:`~fitapp.scoring.numbers.round_half_up`, without the Decimal
+    division: a report makes tens of thousands of these. ``divisor`` > 0.
+    """
+    magnitude = (abs(numerator) * 20000 + divisor) // (2 * divisor)
+    return Decimal(-magnitude if numerator < 0 else magnitude).scaleb(-4)
 
 
 _MISSING = object()

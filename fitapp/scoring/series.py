@@ -62,7 +62,12 @@ class SeriesSummary:
     @property
     def paired(self) -> bool:
         """Scored outcome series (ORS, CORS) with n ≥ 2: counted in `paired` (metrics.md §6)."""
-        return is_outcome(self.instrument) and is_scored(self.instrument) and self.n >= 2
+        return is_paired(self.instrument, self.n)
+
+
+def is_paired(instrument: str, n: int) -> bool:
+    """A scored outcome series (ORS, CORS) with n ≥ 2 is counted in `paired` (metrics.md §6)."""
+    return is_outcome(instrument) and is_scored(instrument) and n >= 2
 
 
 def categorise(

@@ -24,7 +24,7 @@ def suppress(cells: Sequence[Cell], threshold: int = DEFAULT_THRESHOLD) -> list[
     smallest non-zero denominator (counts: count) is hidden too, ties going
     to the first group in §6 order. Cells keep their order.
     """
-    figures = [(c.breakdown, c.group, c.indicator, c.kind, c.numerator, c.denominator) for c in cells]
+    figures = [(c.breakdown, c.group, c.indicator, c.kind, c.numerator, c.denominator, c.value) for c in cells]
     hidden = hidden_cells(figures, threshold, [c.suppressed for c in cells])
     return [_blank(cell) if hide else cell for cell, hide in zip(cells, hidden)]
 
@@ -35,47 +35,47 @@ def hidden_cells(
     """Which cells :func:`suppress` hides, for plain figures (metrics.md §7).
 
     ``figures`` are (breakdown, group, indicator, kind, numerator,
-    denominator, ...) tuples, as
+    denominator, value) tuples, as
     :func:`~fitapp.scoring.indicators.indicator_figures` returns them;
     ``already`` marks cells hidden before. Lets a report build each of its
     rows once, hidden or not.
     """
     if threshold < MIN_THRESHOLD:
         raise ValueError(f"the suppression threshold is never below {MIN_THRESHOLD}, got {threshold}")
-    hidden = [_small(f[4], threshold) or _small(f[5], threshold) for f in figures]
+    # Primary (§7): a count, numerator or denominator of 1..threshold-1.
+    hidden = [(numerator is not None and 1 <= numerator < threshold)
+              or (denominator is not None and 1 <= denominator < threshold)
+              for _, _, _, _, numerator, denominator, _ in figures]
     if already is not None:
         hidden = [before or hide for before, hide in zip(already, hidden)]
     _secondary(figures, hidden)
     return hidden
 
 
-def _small(number: int | None, threshold: int) -> bool:
-    return number is not None and 1 <= number < threshold
-
-
 def _secondary(figures: Sequence[Sequence], hidden: list[bool]) -> None:
     # Marks `hidden` in place; one pass suffices because it only ever turns
-    # one hidden group into two, which the rule then leaves alone. Only the
-    # (indicator, breakdown) blocks with exactly one hidden group are looked
-    # at closely: in a city report that is a small share of them.
+    # one hidden group into two, which the rule then leaves alone. The pass
+    # counts the hidden groups of each (indicator, breakdown) and notes its
+    # shown ones, so only blocks with exactly one hidden group are looked at
+    # again: in a city report that is a small share of them.
     total_hidden = {}
     hidden_in: dict[tuple[str, str], int] = {}
-    for figure, hide in zip(figures, hidden):
-        if figure[0] == ALL_GROUP:
+    shown_in: dict[tuple[str, str], list[int]] = {}
+    for i, (figure, hide) in enumerate(zip(figures, hidden)):
+        breakdown = figure[0]
+        if breakdown == ALL_GROUP:
             total_hidden[figure[2]] = hide
-        elif hide:
-            key = (figure[2], figure[0])
+            continue
+        key = (figure[2], breakdown)
+        if hide:
             hidden_in[key] = hidden_in.get(key, 0) + 1
-    single = {key for key, n in hidden_in.items() if n == 1 and not total_hidden.get(key[0], False)}
-    if not single:
-        return
-    blocks: dict[tuple[str, str], list[int]] = {}
-    for i, figure in enumerate(figures):
-        key = (figure[2], figure[0])
-        if key in single:
-            blocks.setdefault(key, []).append(i)
-    for (_, breakdown), members in blocks.items():
-        candidates = [i for i in members if not hidden[i] and _size(figures[i]) > 0]
+        else:
+            shown_in.setdefault(key, []).append(i)
+    for key, n_hidden in hidden_in.items():
+        if n_hidden != 1 or total_hidden.get(key[0], False):
+            continue
+        breakdown = key[1]
+        candidates = [i for i in shown_in.get(key, ()) if _size(figures[i]) > 0]
         if candidates:
             chosen = min(candidates, key=lambda i: (_size(figures[i]), group_sort_key(breakdown, figures[i][1])))
             hidden[chosen] = True

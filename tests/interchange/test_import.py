@@ -232,3 +232,19 @@ def test_a_header_only_file_imports_nothing(organisation, ratings_file):
 def test_blank_lines_are_skipped(organisation, ratings_file):
     text = ";".join(COLUMNS) + "\n\n" + ";".join(row()[c] for c in COLUMNS) + "\n;;;\n"
     assert imported(ratings_file([], text=text)).ratings == 1
+
+
+def test_sessions_without_ratings_update_the_episode_tallies(organisation, ratings_file):
+    # The reports count sessions from the derived episode_summary table (mean_sessions, metrics.md §6):
+    # a later file that only adds attended sessions must update it, as must a new episode without ratings.
+    from tests.episode_summaries import every_episode_counted_in_python, stored_episode_rows
+
+    imported(ratings_file(family_rows()))
+    imported(ratings_file([
+        *family_rows(),
+        row(NO_RATING, session_no="4", session_date="2024-04-03"),
+        row(NO_RATING, episode_ref="E2", person_ref="P9", session_no="1", session_date="2024-02-01"),
+    ]))
+    counted = every_episode_counted_in_python()
+    assert sorted(sessions for sessions, *_ in counted.values()) == [1, 4]
+    assert stored_episode_rows() == counted

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from fitapp.extensions import db
 from fitapp.models import Episode, NormSetRecord, Rating, SeriesSummaryRecord, Session
-from fitapp.reports.queries import closed_episodes, index_persons
+from fitapp.reports.queries import report_facts
 from fitapp.reports.series_store import refresh_series
 from fitapp.reports.services import ReportError, build_report
 from fitapp.scoring.periods import tertial
@@ -111,8 +111,7 @@ def test_report_refuses_series_of_another_norm_set(city):
 
 def test_rereferral_counts_other_units_of_the_district_only(city):
     period = tertial(2025, 2)
-    episodes = {fact.episode.episode_id: fact.episode for fact in closed_episodes(period, None)}
-    persons, _ = index_persons(period, None, date(2026, 6, 30), episodes)
+    persons = report_facts(period, None, date(2026, 6, 30)).inputs().persons
     found = {(p.episode_id, p.person_id) for p in persons if p.rereferred_12m}
     # A's girls take part (role other) in an episode of UB, same district, 123 days later.
     expected = {(e.id, c.person_id) for e, c in zip(city.episodes["A"], city.children["A"])}

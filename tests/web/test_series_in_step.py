@@ -1,8 +1,9 @@
-"""The derived series table stays in step with the ratings through the case pages.
+"""The derived series and episode tables stay in step with the ratings through the case pages.
 
-Saves refresh the episode's series inside their own transaction, corrections and
-deletions after theirs (fitapp.cases.changes): after any sequence of them the
-table must hold exactly the rows a full ``refresh_series()`` computes.
+Saves, corrections and deletions refresh the episode's series and episode
+summary inside their own transaction (fitapp.cases.changes): after any sequence
+of them the tables must hold exactly the rows a full ``refresh_series()``
+computes, and the episode rows what counting the sessions and ratings gives.
 """
 import random
 from datetime import date, timedelta
@@ -16,6 +17,7 @@ from fitapp.models.cases import live_sessions
 from fitapp.models.ratings import live_ratings
 from fitapp.reports.series_store import refresh_series
 from tests import factories
+from tests.episode_summaries import every_episode_counted_in_python, stored_episode_rows
 from tests.web.conftest import sign_in
 
 STEPS = 40
@@ -32,6 +34,7 @@ def families(org):
         parent = factories.participant(episode, "parent", birth_year=1985)
         cases.append((episode, ((child, "CORS", "CSRS"), (parent, "ORS", "SRS"))))
     factories.commit()
+    refresh_series()  # every episode starts with its (zero) summary row, as the 0006 migration leaves them
     return cases
 
 
@@ -106,7 +109,10 @@ def test_after_any_saves_corrections_and_deletions_the_table_equals_a_full_refre
         episode, members = rng.choice(families)
         step(client, rng, episode, members)
         db.session.expire_all()
-        kept = stored_rows()
+        kept, kept_episodes = stored_rows(), stored_episode_rows()
+        assert kept_episodes == every_episode_counted_in_python()
         refresh_series()
         assert stored_rows() == kept
+        assert stored_episode_rows() == kept_episodes
     assert kept  # the run did produce series
+    assert any(srs_ratings for _sessions, srs_ratings, _total, _below in kept_episodes.values())

@@ -1,0 +1,141 @@
+"""Group totals: the figures from summed facts equal the figures worked out person by person (metrics.md §6).
+
+``indicator_figures`` sums integer facts per group and works every mean and
+the effect size out of the sums. These tests recompute the figures the plain
+way, from the lists of values with exact fractions, and check that ALL made
+by adding up units' totals equals ALL computed from everyone.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Context, Decimal
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fitapp.scoring.indicators import (
+    ALL_GROUP,
+    age_band,
+    alliance_tallies,
+    block_figures,
+    block_totals,
+    compute_indicators,
+    episode_fact,
+    gender_group,
+    indicator_figures,
+    merged_totals,
+    person_fact,
+    person_groups,
+)
+from fitapp.scoring.norms import age_at
+from tests.scoring.builders import datasets
+
+WIDE = Context(prec=80)
+
+
+def rounded(value: Fraction | Decimal) -> Decimal:
+    """Half-up to four decimals, from an exact fraction (or a Decimal carried at 80 digits)."""
+    if isinstance(value, Fraction):
+        value = WIDE.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP, context=WIDE)
+
+
+def groups_of(person) -> list[tuple[str, str]]:
+    age = age_at(person.episode_start, person.birth_year)
+    return [(ALL_GROUP, ALL_GROUP), ("gender", gender_group(person.gender, age)), ("age_band", age_band(age)),
+            ("intervention", person.intervention)]
+
+
+def reference_means(persons) -> dict[tuple[str, str], tuple]:
+    """(mean F, mean d, effect size) of each group from the lists of paired values, exactly."""
+    values = defaultdict(lambda: ([], []))
+    for person in persons:
+        series = person.index_series
+        for key in groups_of(person):
+            intakes, changes = values[key]
+            if series is not None and series.paired:
+                intakes.append(Fraction(series.intake_score))
+                changes.append(Fraction(series.change))
+    result = {}
+    for key, (intakes, changes) in values.items():
+        n = len(intakes)
+        mean_f = sum(intakes) / n if n else None
+        mean_d = sum(changes) / n if n else None
+        effect = None
+        if n >= 2:
+            variance = sum((f - mean_f) ** 2 for f in intakes) / (n - 1)
+            if variance:
+                sd = WIDE.sqrt(WIDE.divide(Decimal(variance.numerator), Decimal(variance.denominator)))
+                effect = rounded(WIDE.divide(WIDE.divide(Decimal(mean_d.numerator), Decimal(mean_d.denominator)), sd))
+        result[key] = (None if mean_f is None else rounded(mean_f), None if mean_d is None else rounded(mean_d),
+                       effect)
+    return result
+
+
+@settings(max_examples=80, deadline=None)
+@given(datasets())
+def test_means_and_effect_size_from_sums_equal_those_from_the_values(data):
+    episodes, persons, srs = data
+    cells = {(c.breakdown, c.group, c.indicator): c for c in compute_indicators(episodes, persons, srs)}
+    for (breakdown, group), (mean_f, mean_d, effect) in reference_means(persons).items():
+        assert cells[breakdown, group, "mean_intake"].value == mean_f
+        assert cells[breakdown, group, "mean_change"].value == mean_d
+        assert cells[breakdown, group, "effect_size"].value == effect
+
+
+@settings(max_examples=60, deadline=None)
+@given(datasets(), st.integers(1, 4))
+def test_all_from_the_units_totals_equals_all_from_everyone(data, units):
+    episodes, persons, srs = data
+    everyone = indicator_figures(episodes, persons, alliance_tallies(srs))
+    unit_of = {e.episode_id: i % units for i, e in enumerate(episodes)}
+    srs_of = defaultdict(lambda: [0, 0, 0])
+    for episode_id, _, total in srs:
+        tally = srs_of[episode_id]
+        tally[0] += 1
+        tally[1] += int(total * 10)
+        tally[2] += total < Decimal("36.0")
+    blocks = []
+    for unit in range(units):
+        blocks.append(block_totals(
+            [(e.intervention, episode_fact(e.referral_date, e.start_date, e.end_date, e.end_reason, e.n_sessions,
+                                           *srs_of[e.episode_id]))
+             for e in episodes if unit_of[e.episode_id] == unit],
+            [(*person_groups(p.gender, p.birth_year, p.episode_start), p.intervention, _fact(p))
+             for p in persons if unit_of[p.episode_id] == unit],
+        ))
+    assert block_figures(merged_totals(blocks)) == everyone
+
+
+@settings(max_examples=60, deadline=None)
+@given(datasets(), st.integers(3, 8))
+def test_a_threshold_leaves_out_only_values_that_primary_suppression_hides(data, threshold):
+    episodes, persons, srs = data
+    totals = block_totals(
+        [(e.intervention, episode_fact(e.referral_date, e.start_date, e.end_date, e.end_reason, e.n_sessions,
+                                       *_srs_sums(srs, e.episode_id)))
+         for e in episodes],
+        [(*person_groups(p.gender, p.birth_year, p.episode_start), p.intervention, _fact(p)) for p in persons],
+    )
+    full, published = block_figures(totals), block_figures(totals, threshold)
+    assert [f[:6] for f in published] == [f[:6] for f in full]
+    for with_value, without in zip(full, published):
+        small = any(number is not None and 0 < number < threshold for number in with_value[4:6])
+        assert without[6] == (None if small else with_value[6])
+
+
+def _fact(person):
+    series = person.index_series
+    paired = None
+    if series is not None and series.paired:
+        paired = (int(series.intake_score * 10), int(series.change * 10),
+                  None if series.rc is None else int(series.rc * 100), series.intake_clinical, series.category)
+    return person_fact(person.has_self_outcome_rating, paired, person.eligible_for_rereferral,
+                       person.rereferred_12m)
+
+
+def _srs_sums(srs, episode_id) -> tuple[int, int, int]:
+    totals = [total for e, _, total in srs if e == episode_id]
+    return len(totals), int(sum(totals) * 10), sum(total < Decimal("36.0") for total in totals)
+
