@@ -9,7 +9,9 @@ For each size it builds a fresh database in a throwaway PostgreSQL server
 (14 districts, 70 units; episodes and persons scaled so that 1M ratings come
 with ~60,000 episodes), refreshes the series table, and prints the median
 time of: the city-wide report with all breakdowns (every unit + ALL, written
-to a file), one unit's report, and hand-written SQL baselines, with ratios.
+to a file and audited, as ``flask report`` does), one unit's report, and
+hand-written SQL baselines, with ratios. The four are timed taking turns, so
+that load drifting on a shared machine does not skew their ratios.
 
 Data are written with COPY from temporary files, so generation takes seconds
 rather than minutes and memory stays flat.
@@ -228,13 +230,25 @@ FIRST_LEVEL = ("episodes_closed", "index_persons", "coverage", "paired")
 
 
 def median_seconds(action: Callable[[], object], repeat: int) -> float:
-    action()  # warm caches and plans once, as a server that has been running would have
-    runs = []
+    return interleaved_medians({"action": action}, repeat)["action"]
+
+
+def interleaved_medians(actions: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each action, the actions taking turns round by round.
+
+    Taking turns rather than timing one action ``repeat`` times and then the
+    next: on a shared machine the load drifts over a run, and a ratio of two
+    medians measured minutes apart would mostly measure that drift.
+    """
+    for action in actions.values():
+        action()  # warm caches and plans once, as a server that has been running would have
+    runs: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(repeat):
-        began = time.perf_counter()
-        action()
-        runs.append(time.perf_counter() - began)
-    return statistics.median(runs)
+        for name, action in actions.items():
+            began = time.perf_counter()
+            action()
+            runs[name].append(time.perf_counter() - began)
+    return {name: statistics.median(times) for name, times in runs.items()}
 
 
 @dataclass(frozen=True)
@@ -273,7 +287,7 @@ def measure(app, ratings: int, repeat: int = 5, out_dir: str | None = None) -> T
     """Load ``ratings``-sized data into the app's (empty, migrated) PostgreSQL database and time the reports."""
     from fitapp.extensions import db
     from fitapp.models import Unit
-    from fitapp.reports.export import write_report_file
+    from fitapp.reports.export import export_report
     from fitapp.reports.series_store import refresh_series
     from fitapp.reports.services import build_report
 
@@ -290,18 +304,15 @@ def measure(app, ratings: int, repeat: int = 5, out_dir: str | None = None) -> T
     out_dir = out_dir or tempfile.mkdtemp(prefix="fitapp-bench-out-")
     one_unit = db.session.scalar(select(Unit.code).order_by(Unit.code).limit(1))
     cells: list[int] = []
-    city_rows: list = []
 
+    # What `flask report` does: build, write the file, audit the export and commit.
     def city() -> None:
-        rows = build_report(REPORT_YEAR, REPORT_TERTIAL, False, [], AS_OF)
-        cells.append(write_report_file(os.path.join(out_dir, "city.csv"), rows))
-        city_rows[:] = rows
-        db.session.rollback()  # end the read transaction, as a request would
+        cells.append(export_report(os.path.join(out_dir, "city.csv"), year=REPORT_YEAR, tertial=REPORT_TERTIAL,
+                                   ytd=False, unit_codes=[], as_of=AS_OF))
 
     def unit() -> None:
-        rows = build_report(REPORT_YEAR, REPORT_TERTIAL, False, [one_unit], AS_OF)
-        write_report_file(os.path.join(out_dir, "unit.csv"), rows)
-        db.session.rollback()
+        export_report(os.path.join(out_dir, "unit.csv"), year=REPORT_YEAR, tertial=REPORT_TERTIAL, ytd=False,
+                      unit_codes=[one_unit], as_of=AS_OF)
 
     period = {"start": date(REPORT_YEAR, 5, 1), "end": date(REPORT_YEAR, 8, 31)}
 
@@ -311,15 +322,18 @@ def measure(app, ratings: int, repeat: int = 5, out_dir: str | None = None) -> T
             db.session.rollback()
         return run
 
+    medians = interleaved_medians({
+        "city": city, "unit": unit, "baseline": sql(BASELINE_EPISODES_SQL),
+        "first_level": sql(BASELINE_FIRST_LEVEL_SQL),
+    }, repeat)
     timings = Timings(
         ratings=counts["rating"], episodes=counts["episode"], series=refreshed.series,
         load_s=load_s, refresh_s=refresh_s,
-        city_s=median_seconds(city, repeat), city_cells=cells[-1],
-        unit_s=median_seconds(unit, repeat),
-        baseline_s=median_seconds(sql(BASELINE_EPISODES_SQL), repeat),
-        first_level_s=median_seconds(sql(BASELINE_FIRST_LEVEL_SQL), repeat),
+        city_s=medians["city"], city_cells=cells[-1], unit_s=medians["unit"],
+        baseline_s=medians["baseline"], first_level_s=medians["first_level"],
     )
-    check_first_level(db.session.execute(text(BASELINE_FIRST_LEVEL_SQL), period).all(), city_rows)
+    check_first_level(db.session.execute(text(BASELINE_FIRST_LEVEL_SQL), period).all(),
+                      build_report(REPORT_YEAR, REPORT_TERTIAL, False, [], AS_OF))
     db.session.rollback()
     return timings
 

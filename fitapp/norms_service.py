@@ -22,11 +22,22 @@ def to_norm_set(record: NormSetRecord) -> NormSet:
     return NormSet(key=record.key, name=record.name, source=record.source, rows=rows)
 
 
+def active_norm_set_key() -> str:
+    """The key of the active norm set, without its rows (the reports' check of their series, metrics.md §2)."""
+    key = db.session.scalar(select(NormSetRecord.key).where(NormSetRecord.is_active))
+    if key is None:
+        raise NoActiveNormSet(NO_ACTIVE_SET)
+    return key
+
+
+NO_ACTIVE_SET = "No active norm parameter set: an administrator must choose one."
+
+
 def active_norm_set() -> NormSet:
     # The set with its rows in one statement: every session save and every page with series reads it.
     record = db.session.execute(
         select(NormSetRecord).where(NormSetRecord.is_active).options(joinedload(NormSetRecord.parameters))
     ).unique().scalars().first()
     if record is None:
-        raise NoActiveNormSet("No active norm parameter set: an administrator must choose one.")
+        raise NoActiveNormSet(NO_ACTIVE_SET)
     return to_norm_set(record)

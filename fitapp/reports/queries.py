@@ -31,10 +31,10 @@ from fitapp.scoring.indicators import (
     IndexPerson,
     block_totals,
     episode_fact,
-    is_rereferred,
     person_fact,
     person_groups,
     rereferral_eligible,
+    starts_within_a_year,
 )
 from fitapp.scoring.periods import Period
 from fitapp.scoring.series import is_paired
@@ -116,7 +116,7 @@ class ReportFacts:
         """(eligible, re-referred within 12 months) for an episode ending on ``end`` (metrics.md §6)."""
         eligible = rereferral_eligible(end, self.as_of)
         # The earliest later start decides: another one is within 365 days only if it is.
-        return eligible, eligible and next_start is not None and is_rereferred(end, (next_start,))
+        return eligible, eligible and starts_within_a_year(end, next_start)
 
     def inputs(self) -> ReportInputs:
         """The rows as the pure records of :mod:`fitapp.scoring.indicators`."""
@@ -240,7 +240,7 @@ def next_episode_start(own_unit: type[Unit]):
     outside the report's scope. Correlated with the outer query's
     ``Participant``, ``Episode`` and ``own_unit`` (the episode's unit). A
     plain date comparison: date arithmetic differs between databases, so
-    :func:`is_rereferred` makes the exact decision on this one date.
+    :func:`~fitapp.scoring.indicators.starts_within_a_year` makes the exact decision on this one date.
     """
     later, later_unit, other = aliased(Episode), aliased(Unit), aliased(Participant)
     return (

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from fitapp.extensions import db
 from fitapp.models import Unit
-from fitapp.norms_service import NoActiveNormSet, active_norm_set
+from fitapp.norms_service import NoActiveNormSet, active_norm_set_key
 from fitapp.reports.queries import ReportFacts, ReportInputs, report_facts
 from fitapp.scoring.indicators import BlockTotals, block_figures, block_totals, merged_totals
 from fitapp.scoring import periods
@@ -109,7 +109,7 @@ def compute_report(year: int, tertial: int, ytd: bool, unit_codes: list[str], as
     period = report_period(year, tertial, ytd)
     units = resolve_units(unit_codes)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
-    with _gc_paused():
+    with gc_paused():
         facts = report_facts(period, _scope(units, unit_codes), as_of)
         _check_norm_set(facts.parameter_sets)
         totals = facts.unit_totals()
@@ -122,12 +122,14 @@ def compute_report(year: int, tertial: int, ytd: bool, unit_codes: list[str], as
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a report is computed.
 
     A city report allocates a few hundred thousand small records that all
     stay alive until it is written; each collection would walk them (and the
-    whole app) again, which cost about a third of the report's time. They
+    whole app) again, which cost about a third of the report's time; so
+    would the first collection after it if the rows were still alive then,
+    which is why the export keeps it paused until the file is written. They
     form no reference cycles, so nothing is lost by collecting afterwards.
     Collection is turned back on only if it was on (another thread may be
     inside a report too: it then just finishes with collection on).
@@ -159,7 +161,7 @@ def _scope(units: list[tuple[int, str]], unit_codes: Sequence[str]) -> set[int] 
 def _check_norm_set(parameter_sets: frozenset[str]) -> None:
     """Refuse figures from series computed with another norm set than the active one (metrics.md §2)."""
     try:
-        active = active_norm_set().key
+        active = active_norm_set_key()
     except NoActiveNormSet as problem:
         raise ReportError(str(problem)) from None
     stale = sorted(parameter_sets - {active})

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from functools import lru_cache
+from operator import add
 from typing import NamedTuple
 
 from fitapp.scoring.norms import age_at
@@ -171,8 +172,15 @@ def alliance_tallies(srs_totals: Iterable[tuple[Hashable, str, Decimal]]) -> lis
 
 def is_rereferred(end_date: date, other_episode_starts: Iterable[date]) -> bool:
     """True if another episode starts after ``end_date`` and ≤ 365 days after it (metrics.md §6)."""
-    latest = end_date + timedelta(days=REREFERRAL_DAYS)
-    return any(end_date < start <= latest for start in other_episode_starts)
+    return any(starts_within_a_year(end_date, start) for start in other_episode_starts)
+
+
+_REREFERRAL_WINDOW = timedelta(days=REREFERRAL_DAYS)
+
+
+def starts_within_a_year(end_date: date, start: date | None) -> bool:
+    """True if ``start`` is after ``end_date`` and ≤ 365 days after it; False for None (metrics.md §6)."""
+    return start is not None and end_date < start <= end_date + _REREFERRAL_WINDOW
 
 
 def rereferral_eligible(end_date: date, as_of: date) -> bool:
@@ -374,28 +382,37 @@ def block_totals(
 ) -> BlockTotals:
     """Totals of each group from (intervention, facts) per episode and
     (gender group, age band, intervention, facts) per index person."""
-    person_lists: dict[str, dict[str, list]] = {breakdown: {} for breakdown in BREAKDOWNS}
-    everyone = person_lists[ALL_GROUP].setdefault(ALL_GROUP, [])
-    by_gender, by_age, by_intervention = person_lists["gender"], person_lists["age_band"], person_lists["intervention"]
+    by_gender: dict[str, list] = {}
+    by_age: dict[str, list] = {}
+    by_intervention: dict[str, list] = {}
     for gender, band, intervention, fact in persons:
-        everyone.append(fact)
         by_gender.setdefault(gender, []).append(fact)
         by_age.setdefault(band, []).append(fact)
         by_intervention.setdefault(intervention, []).append(fact)
-    episode_lists: dict[str, dict[str, list]] = {ALL_GROUP: {ALL_GROUP: []}, "intervention": {}}
-    every_episode, episodes_by_intervention = episode_lists[ALL_GROUP][ALL_GROUP], episode_lists["intervention"]
+    episodes_by_intervention: dict[str, list] = {}
     for intervention, fact in episodes:
-        every_episode.append(fact)
         episodes_by_intervention.setdefault(intervention, []).append(fact)
-    return BlockTotals(_summed(person_lists, PERSON_WIDTH), _summed(episode_lists, EPISODE_WIDTH))
+    person_totals = {"gender": _summed(by_gender), "age_band": _summed(by_age),
+                     "intervention": _summed(by_intervention)}
+    episode_totals = {"intervention": _summed(episodes_by_intervention)}
+    # Every person is in exactly one gender group and every episode in one intervention group,
+    # so `all` adds those up rather than summing every record again.
+    person_totals[ALL_GROUP] = {ALL_GROUP: _added(person_totals["gender"].values(), PERSON_WIDTH)}
+    episode_totals[ALL_GROUP] = {ALL_GROUP: _added(episode_totals["intervention"].values(), EPISODE_WIDTH)}
+    return BlockTotals(person_totals, episode_totals)
 
 
-def _summed(lists: dict[str, dict[str, list]], width: int) -> dict[str, dict[str, list[int]]]:
-    return {
-        breakdown: {group: [sum(column) for column in zip(*facts)] if facts else [0] * width
-                    for group, facts in groups.items()}
-        for breakdown, groups in lists.items()
-    }
+def _summed(groups: dict[str, list]) -> dict[str, list[int]]:
+    """Each group's facts summed column by column (every group has at least one record)."""
+    return {group: [sum(column) for column in zip(*facts)] for group, facts in groups.items()}
+
+
+def _added(totals: Iterable[list[int]], width: int) -> list[int]:
+    """Totals added up column by column; zeros when there are none."""
+    result = [0] * width
+    for one in totals:
+        result = list(map(add, result, one))
+    return result
 
 
 def merged_totals(blocks: Iterable[BlockTotals]) -> BlockTotals:
@@ -415,7 +432,7 @@ def _add_into(target: dict[str, dict[str, list[int]]], source: dict[str, dict[st
         into = target[breakdown]
         for group, totals in groups.items():
             before = into.get(group)
-            into[group] = list(totals) if before is None else [a + b for a, b in zip(before, totals)]
+            into[group] = list(totals) if before is None else list(map(add, before, totals))
 
 
 def block_figures(totals: BlockTotals, threshold: int | None = None) -> list[Figure]:
