@@ -15,9 +15,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Date, and_, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
@@ -202,17 +202,32 @@ def report_rows(period: Period, unit_ids: Collection[int] | None, as_of: date) -
     episodes of the period are found once, and a city report is dominated
     by this query.
     """
+    values = {"start": period.start, "end": period.end,
+              "latest_eligible_end": as_of - timedelta(days=REREFERRAL_DAYS)}
+    if unit_ids is not None:
+        values["unit_ids"] = sorted(unit_ids)
+    # On the session's connection: a Core execution, without the ORM's per-row bookkeeping.
+    return db.session.connection().execute(_report_rows_statement(unit_ids is not None), values).all()
+
+
+@lru_cache(maxsize=2)
+def _report_rows_statement(in_units: bool):
+    """The statement of :func:`report_rows`, built once with bound parameters (start, end,
+    latest_eligible_end, and unit_ids when ``in_units``): building it took longer than a one-unit
+    report's query."""
     summary = EpisodeSummaryRecord
     series = aliased(SeriesSummaryRecord)
     own_unit = aliased(Unit)
-    latest_eligible_end = as_of - timedelta(days=REREFERRAL_DAYS)
-    query = (
+    closed = [Episode.end_date >= bindparam("start", type_=Date), Episode.end_date <= bindparam("end", type_=Date)]
+    if in_units:
+        closed.append(Episode.unit_id.in_(bindparam("unit_ids", expanding=True)))
+    return (
         select(Episode.id, Episode.unit_id, Intervention.code, Episode.referral_date, Episode.start_date,
                Episode.end_date, Episode.end_reason,
                *(func.coalesce(column, 0) for column in (summary.sessions, summary.srs_ratings,
                                                           summary.srs_total_x10, summary.srs_below)),
                Participant.person_id, Person.birth_year, Person.gender,
-               case((Episode.end_date <= latest_eligible_end, next_episode_start(own_unit)),
+               case((Episode.end_date <= bindparam("latest_eligible_end", type_=Date), next_episode_start(own_unit)),
                     else_=None).label("next_start"),
                # Columns rather than entities: building ORM objects cost more than the query itself.
                *(getattr(series, name) for name in SERIES_COLUMNS))
@@ -223,13 +238,11 @@ def report_rows(period: Period, unit_ids: Collection[int] | None, as_of: date) -
         .outerjoin(Person, Participant.person_id == Person.id)
         .outerjoin(series, and_(series.episode_id == Episode.id, series.subject_id == Participant.id,
                                 series.is_index_series))
-        .where(*closed_in(period, unit_ids))
+        .where(*closed)
         # By episode only: the rows of an episode must come together, and the episodes come in id order
         # from the join already; ordering the persons too cost a sort.
         .order_by(Episode.id)
     )
-    # On the session's connection: a Core execution, without the ORM's per-row bookkeeping.
-    return db.session.connection().execute(query).all()
 
 
 def next_episode_start(own_unit: type[Unit]):
