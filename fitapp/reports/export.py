@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fitapp import audit
 from fitapp.extensions import db
-from fitapp.reports.services import ReportError, ReportRow, build_report, gc_paused, resolve_units
+from fitapp.reports.services import ReportError, ReportRow, compute_report, gc_paused
 from fitapp.scoring.numbers import CONTEXT, FOUR_DECIMALS, round_half_up
 
 BOM = "\ufeff"
@@ -143,17 +143,13 @@ def export_report(path: str | Path, *, year: int, tertial: int, ytd: bool, unit_
     """
     # Collection stays paused until the file is written: see services.gc_paused.
     with gc_paused():
-        rows = build_report(year, tertial, ytd, list(unit_codes), as_of)
+        report = compute_report(year, tertial, ytd, list(unit_codes), as_of)
         try:
-            count = write_report_file(path, rows)
+            count = write_report_file(path, report.rows)
         except OSError as problem:
             raise ReportError(f"cannot write {path}: {problem.strerror or problem}") from None
-    units = resolve_units(unit_codes)
-    unit_id = units[0][0] if len(units) == 1 else None
-    audit.record("export_report", object_type="report_file", object_id=_period_of(rows), unit_id=unit_id)
+    unit_id = report.units[0][0] if len(report.units) == 1 else None
+    audit.record("export_report", object_type="report_file", object_id=report.period.label, unit_id=unit_id)
     db.session.commit()
     return count
 
-
-def _period_of(rows: Sequence[ReportRow]) -> str | None:
-    return rows[0].period if rows else None
