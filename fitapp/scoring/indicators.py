@@ -300,8 +300,15 @@ def _srs_by_episode(alliance: Iterable[AllianceTally]) -> dict[Hashable, tuple[i
 
 
 def person_groups(gender: str | None, birth_year: int | None, episode_start: date) -> tuple[str, str]:
-    """The person's gender group and age band, by age at episode start (metrics.md §6 breakdowns)."""
-    return _groups_at_age(gender, age_at(episode_start, birth_year))
+    """The person's gender group and age band, by age at episode start (metrics.md §6 breakdowns).
+
+    A birth year after the start year (a child not yet born when the
+    intervention started, or a typing error) gives no age at episode start:
+    the person counts as of unknown age (`okand`; flicka/pojke), as §6 does
+    for a missing birth year, rather than stopping every report it is in.
+    """
+    age = age_at(episode_start, birth_year)
+    return _groups_at_age(gender, None if age is not None and age < 0 else age)
 
 
 @lru_cache(maxsize=1024)

@@ -227,3 +227,24 @@ def test_the_follow_up_list_names_cases_without_a_pair_of_ratings(client, people
     assert client.get(f"/cases/{first.id}").status_code == 200  # the unit head can open it
     events = db.session.scalars(select(AuditEvent.action)).all()
     assert "view_follow_up" in events
+
+
+def test_a_birth_year_after_the_start_does_not_stop_the_reports(client, people, city, tmp_path):
+    # A child not yet born when the intervention started (or a mistyped birth year): no age at the start,
+    # so `okand`, and every page and the report command still work instead of failing on the age.
+    unborn = f.episode(city.units["UA"], city.therapist, start_date=date(2025, 5, 5), end_date=date(2025, 6, 30))
+    f.participant(unborn, "index", birth_year=2026, gender="female")
+    f.commit()
+    before = {r.group: r for r in build_report(2025, 2, False, ["UA"], date(2026, 6, 30))
+              if r.unit == "UA" and r.breakdown == "age_band" and r.indicator == "index_persons"}
+    assert "okand" in before
+    unit_head_only, quality_only = ("/reports/follow-up", "/reports/targets"), ("/reports/units",)
+    for who, excluded in (("quality", unit_head_only), ("head_a", quality_only)):
+        sign_in(client, people[who])
+        for page in PAGES:
+            if page not in excluded:
+                assert client.get(f"{page}?{T2}").status_code == 200, (who, page)
+        client.post("/logout")
+    result = client.application.test_cli_runner().invoke(args=[
+        "report", "--year", "2025", "--tertial", "2", "--as-of", "2026-06-30", "--out", str(tmp_path / "r.csv")])
+    assert result.exit_code == 0, result.output

@@ -310,6 +310,14 @@ def test_age_for_breakdowns_is_taken_at_episode_start():
     assert ("gender", "kvinna") not in groups
 
 
+def test_a_birth_year_after_the_start_counts_as_unknown_age():
+    # Born 2025, episode starts Dec 2024: no age at episode start, so `okand` and, as for unknown age, pojke.
+    started = episode("E1", "FFT", date(2024, 12, 2), date(2025, 3, 1))
+    p = person(started, "P1", 2025, "male")
+    groups = {(c.breakdown, c.group) for c in compute_indicators([started], [p], [])}
+    assert {("gender", "pojke"), ("age_band", "okand")} <= groups
+
+
 def test_empty_period_has_only_the_all_row_with_zeros():
     result = compute_indicators([], [], [])
     assert [c.indicator for c in result] == list(INDICATORS)
