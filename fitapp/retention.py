@@ -69,8 +69,8 @@ from fitapp.audit import record
 from fitapp.extensions import db
 from fitapp.organisation_time import on_organisation_clock
 from fitapp.models import (
-    Attendance, Episode, EpisodeSummaryRecord, Participant, Person, Rating, RatingRevision, RetentionPolicy,
-    SeriesSummaryRecord, Session, SessionRevision, Staff, Unit,
+    Attendance, Episode, Participant, Person, Rating, RatingRevision, RetentionPolicy, Session, SessionRevision,
+    Staff, Unit,
 )
 
 DEFAULT_YEARS = 5
@@ -476,7 +476,7 @@ def apply(today: date, actor: Staff | None = None) -> Plan:
 def _delete_batch(works: list[_EpisodeWork], actor_fields: dict) -> set[int]:
     """Delete one batch with its audit events (not committed); returns the ids of the persons deleted."""
     # Imported here, like fitapp.cases.changes does: the reports package imports its whole blueprint.
-    from fitapp.reports.series_store import refresh_series
+    from fitapp.reports.series_store import DERIVED_RECORDS, refresh_series
 
     ids = [w.episode_id for w in works]
     whole = [w.episode_id for w in works if w.whole]
@@ -492,7 +492,7 @@ def _delete_batch(works: list[_EpisodeWork], actor_fields: dict) -> set[int]:
     db.session.execute(delete(SessionRevision).where(SessionRevision.session_id.in_(sessions)))
     db.session.execute(delete(Session).where(Session.episode_id.in_(whole)))
     # Derived rows go with their episode: ON DELETE CASCADE does it only where foreign keys are enforced.
-    for derived in (SeriesSummaryRecord, EpisodeSummaryRecord):
+    for derived in DERIVED_RECORDS:
         db.session.execute(delete(derived).where(derived.episode_id.in_(whole)))
     for chunk in _batches(participants, 5000):
         db.session.execute(delete(Participant).where(Participant.id.in_(chunk)))

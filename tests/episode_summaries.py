@@ -1,8 +1,9 @@
-"""Helpers for tests of the derived ``episode_summary`` table: what it holds, and the same counted by hand."""
+"""Helpers for tests of the derived ``episode_summary`` and ``index_person_summary`` tables: what they hold,
+and the same worked out by hand."""
 from sqlalchemy import select
 
 from fitapp.extensions import db
-from fitapp.models import Episode, EpisodeSummaryRecord
+from fitapp.models import Episode, EpisodeSummaryRecord, IndexPersonSummaryRecord, Participant
 
 # Written out rather than imported, so that a change of the rules in the app shows up here.
 SCORED_ALLIANCE = ("SRS", "CSRS")
@@ -29,3 +30,21 @@ def counted_in_python(episode: Episode) -> tuple[int, int, int, int]:
 def every_episode_counted_in_python() -> dict[int, tuple[int, int, int, int]]:
     db.session.expire_all()
     return {e.id: counted_in_python(e) for e in db.session.scalars(select(Episode))}
+
+
+def stored_index_person_rows() -> set[tuple]:
+    """Every stored index_person_summary row, whole."""
+    return set(db.session.execute(select(*IndexPersonSummaryRecord.__table__.columns)).all())
+
+
+def index_participants_in_python() -> set[tuple[int, int, int, int | None, str | None]]:
+    """(participant, episode, person, birth year, gender) of every index participant, from the ORM objects."""
+    db.session.expire_all()
+    return {(p.id, p.episode_id, p.person_id, p.person.birth_year, p.person.gender)
+            for p in db.session.scalars(select(Participant).where(Participant.role == "index"))}
+
+
+def stored_index_participants() -> set[tuple]:
+    """The same five columns as stored in index_person_summary."""
+    x = IndexPersonSummaryRecord
+    return set(db.session.execute(select(x.participant_id, x.episode_id, x.person_id, x.birth_year, x.gender)).all())

@@ -101,7 +101,8 @@ def open_episode(user: Staff, data: OpenCaseInput) -> Episode:
         episode.participants.append(Participant(person=person, role=role))
     db.session.add(episode)
     db.session.flush()
-    record("open_episode", object_type="episode", object_id=episode.id, unit_id=unit.id)
+    # The reports' derived rows from the start: a case closed without any session still counts its index persons.
+    _record_with_series(episode.id, unit.id, "open_episode", "episode", episode.id)
     db.session.commit()
     return episode
 

@@ -53,8 +53,8 @@ class Ids:
 def write_plan(plan: ImportPlan, stored: Stored) -> set[int]:
     """Insert everything in ``plan`` into the current transaction (the caller commits).
 
-    Returns the ids of the episodes that got new sessions or ratings: their series and
-    per-episode tallies (session count) changed.
+    Returns the ids of the episodes that got new participants, sessions or ratings:
+    their series, per-episode tallies and index persons (the reports' derived rows) changed.
     """
     now = utcnow()  # one timestamp for the whole import: it happened at one moment
     ids = Ids.of(stored)
@@ -83,7 +83,7 @@ def write_plan(plan: ImportPlan, stored: Stored) -> set[int]:
         "no_rating_reason": None,
     } for episode, number, ref in plan.attendance])
     _execute(Rating, [_rating_values(key, items, ids, now) for key, items in plan.ratings.items()])
-    return {ids.episodes[key[0]] for key in (*plan.ratings, *plan.sessions)}
+    return {ids.episodes[key[0]] for key in (*plan.ratings, *plan.sessions, *plan.participants)}
 
 
 def _organisation(plan: ImportPlan, ids: Ids, now) -> None:

@@ -8,11 +8,11 @@ from fitapp.models.organisation import District, Team, Unit
 from fitapp.models.rate_limits import RateLimitCounter
 from fitapp.models.ratings import Rating, RatingRevision
 from fitapp.models.reports import ReportTarget
-from fitapp.models.series import EpisodeSummaryRecord, SeriesSummaryRecord
+from fitapp.models.series import EpisodeSummaryRecord, IndexPersonSummaryRecord, SeriesSummaryRecord
 from fitapp.models.staff import Staff, UnitMembership
 
 __all__ = [
-    "AuditEvent", "Attendance", "District", "Episode", "EpisodeSummaryRecord", "InstrumentLabel", "Intervention", "LogReview",
+    "AuditEvent", "Attendance", "District", "Episode", "EpisodeSummaryRecord", "IndexPersonSummaryRecord", "InstrumentLabel", "Intervention", "LogReview",
     "NormParameter", "NormSetRecord", "Participant", "Person", "RateLimitCounter", "Rating", "RatingRevision",
     "ReportTarget", "RetentionPolicy", "SeriesSummaryRecord", "Session", "SessionRevision", "Staff", "Team",
     "Unit", "UnitMembership",

@@ -8,7 +8,7 @@ so they are exact on every database.
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fitapp.extensions import db
@@ -25,9 +25,6 @@ class SeriesSummaryRecord(db.Model):
         CheckConstraint(f"instrument IN {tuple(ALL_INSTRUMENTS)!r}", name="instrument"),
         CheckConstraint(f"category IS NULL OR category IN {CATEGORIES!r}", name="category"),
         CheckConstraint("n >= 1", name="n"),
-        # Each index participant's §5 index series, for the unit reports (partial: one row in three).
-        Index("ix_series_summary_index_series_subject_id", "subject_id",
-              sqlite_where=text("is_index_series"), postgresql_where=text("is_index_series")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,3 +79,37 @@ class EpisodeSummaryRecord(db.Model):
     srs_ratings: Mapped[int] = mapped_column(Integer)
     srs_total_x10: Mapped[int] = mapped_column(Integer)
     srs_below: Mapped[int] = mapped_column(Integer)
+
+
+class IndexPersonSummaryRecord(db.Model):
+    """Each index participant of an episode with what the unit reports need of them (metrics.md §5–§6).
+
+    One row per index participant: the person's birth year and gender and
+    their stored §5 index series (the series columns are all NULL without a
+    self-rated outcome rating). Derived like :class:`SeriesSummaryRecord` and
+    refreshed with it, in the same batch; a case is refreshed when it is
+    opened, so one closed without any session still has its index persons.
+    Birth year and gender are copies: persons are never edited, and anything
+    that came to edit them would have to refresh their episodes.
+    """
+
+    __tablename__ = "index_person_summary"
+
+    # Derived data must never block deleting what it was derived from (retention), hence CASCADE.
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    gender: Mapped[str | None] = mapped_column(String(10))
+    instrument: Mapped[str | None] = mapped_column(String(10))
+    n: Mapped[int | None] = mapped_column(Integer)
+    intake_date: Mapped[date | None] = mapped_column(Date)
+    intake_x10: Mapped[int | None] = mapped_column(Integer)
+    last_date: Mapped[date | None] = mapped_column(Date)
+    last_x10: Mapped[int | None] = mapped_column(Integer)
+    change_x10: Mapped[int | None] = mapped_column(Integer)
+    cutoff_x100: Mapped[int | None] = mapped_column(Integer)
+    rc_x100: Mapped[int | None] = mapped_column(Integer)
+    intake_clinical: Mapped[bool | None] = mapped_column(Boolean)
+    category: Mapped[str | None] = mapped_column(String(20))
+    parameter_set: Mapped[str | None] = mapped_column(String(40))

@@ -1,13 +1,15 @@
-"""Keeps the derived ``series_summary`` and ``episode_summary`` tables in step with the ratings.
+"""Keeps the derived ``series_summary``, ``episode_summary`` and ``index_person_summary`` tables in step.
 
 Reports read intake, last score, change and category of every series
-(metrics.md §3–§5) from ``series_summary``, and each episode's live sessions
+(metrics.md §3–§5) from ``series_summary``, each episode's live sessions
 and self-rated SRS/CSRS tallies (§6 mean_sessions, srs_mean, srs_below_36)
-from ``episode_summary``, instead of re-reading sessions and ratings. Writers
-call :func:`refresh_series` with the episodes whose sessions or ratings they
-changed, after their own commit, or inside their transaction with
-``commit=False`` (a session save); a change of the active norm set needs a
-full refresh (``flask --app fitapp refresh-series``).
+from ``episode_summary``, and each index participant with birth year, gender
+and §5 index series from ``index_person_summary``, instead of re-reading
+sessions, ratings and persons. Writers call :func:`refresh_series` with the
+episodes whose participants, sessions or ratings they changed, after their
+own commit, or inside their transaction with ``commit=False`` (opening a
+case, a session save); a change of the active norm set needs a full refresh
+(``flask --app fitapp refresh-series``).
 
 Work is done in batches of episodes: each batch reads only its own ratings
 (one small integer per rating) and counts its live sessions in one grouped
@@ -26,7 +28,9 @@ from itertools import groupby
 from sqlalchemy import delete, func, insert, select
 
 from fitapp.extensions import db
-from fitapp.models import EpisodeSummaryRecord, Participant, Person, Rating, SeriesSummaryRecord, Session
+from fitapp.models import (
+    EpisodeSummaryRecord, IndexPersonSummaryRecord, Participant, Person, Rating, SeriesSummaryRecord, Session,
+)
 from fitapp.models.cases import Episode, live_sessions
 from fitapp.models.ratings import live_ratings
 from fitapp.norms_service import active_norm_set
@@ -35,6 +39,8 @@ from fitapp.scoring.norms import NormSet
 from fitapp.scoring.series import RatingPoint, SeriesSummary, select_index_series, summarise_series
 
 EPISODES_PER_BATCH = 2000
+# Every table this module keeps, all keyed by episode.
+DERIVED_RECORDS = (SeriesSummaryRecord, EpisodeSummaryRecord, IndexPersonSummaryRecord)
 INDEX_ROLE = "index"
 # metrics.md §6 srs_below_36, in the tenths totals are kept in.
 SRS_LOW_X10 = int(SRS_LOW.scaleb(1))
@@ -121,7 +127,7 @@ def _batches(ids: Sequence[int], size: int) -> Iterator[list[int]]:
 
 def _delete_orphans() -> None:
     # Without foreign-key enforcement (SQLite) a deleted episode's rows would linger.
-    for record in (SeriesSummaryRecord, EpisodeSummaryRecord):
+    for record in DERIVED_RECORDS:
         db.session.execute(delete(record).where(record.episode_id.not_in(select(Episode.id))))
 
 
@@ -131,6 +137,7 @@ def _refresh_batch(episode_ids: list[int], norm_set: NormSet) -> int:
     sessions = _live_session_counts(episode_ids)
     written = _replace_series_rows(episode_ids, batch.series)
     _replace_episode_rows(episode_ids, sessions, batch.alliance)
+    _replace_index_person_rows(episode_ids, batch.series)
     return written
 
 
@@ -150,6 +157,28 @@ def _replace_episode_rows(episode_ids: list[int], sessions: dict[int, int],
     rows = [_episode_row(episode_id, sessions.get(episode_id, 0), alliance.get(episode_id, AllianceCounts()))
             for episode_id in episode_ids]
     db.session.execute(insert(EpisodeSummaryRecord.__table__), rows)
+
+
+def _replace_index_person_rows(episode_ids: list[int], series: dict[SeriesKey, tuple[SeriesSummary, bool]]) -> None:
+    """One ``index_person_summary`` row per index participant of the batch, with their §5 index series if any."""
+    index_series = {key.subject_id: summary for key, (summary, is_index) in series.items() if is_index}
+    db.session.execute(
+        delete(IndexPersonSummaryRecord).where(IndexPersonSummaryRecord.episode_id.in_(episode_ids)))
+    rows = [{"participant_id": participant_id, "episode_id": episode_id, "person_id": person_id,
+             "birth_year": birth_year, "gender": gender, **_series_fields(index_series.get(participant_id))}
+            for participant_id, episode_id, person_id, birth_year, gender in _index_participants(episode_ids)]
+    if rows:
+        db.session.execute(insert(IndexPersonSummaryRecord.__table__), rows)
+
+
+def _index_participants(episode_ids: list[int]) -> list[tuple]:
+    """(participant id, episode id, person id, birth year, gender) of the episodes' index participants."""
+    query = (
+        select(Participant.id, Participant.episode_id, Participant.person_id, Person.birth_year, Person.gender)
+        .join(Person, Participant.person_id == Person.id)
+        .where(Participant.episode_id.in_(episode_ids), Participant.role == INDEX_ROLE)
+    )
+    return db.session.execute(query).all()
 
 
 def _live_session_counts(episode_ids: list[int]) -> dict[int, int]:
@@ -216,7 +245,18 @@ def _row(key: SeriesKey, summary: SeriesSummary, is_index: bool) -> dict:
         "episode_id": key.episode_id,
         "subject_id": key.subject_id,
         "rater_id": key.rater_id,
-        "instrument": key.instrument,
+        **_series_fields(summary),
+        "is_self": key.subject_id == key.rater_id,
+        "is_index_series": is_index,
+    }
+
+
+def _series_fields(summary: SeriesSummary | None) -> dict:
+    """A summary's stored columns (all None without one), as series_summary and index_person_summary keep them."""
+    if summary is None:
+        return dict.fromkeys(SERIES_FIELDS)
+    return {
+        "instrument": summary.instrument,
         "n": summary.n,
         "intake_date": summary.intake_date,
         "intake_x10": _tenths(summary.intake_score),
@@ -228,9 +268,11 @@ def _row(key: SeriesKey, summary: SeriesSummary, is_index: bool) -> dict:
         "intake_clinical": summary.intake_clinical,
         "category": summary.category,
         "parameter_set": summary.parameter_set,
-        "is_self": key.subject_id == key.rater_id,
-        "is_index_series": is_index,
     }
+
+
+SERIES_FIELDS = ("instrument", "n", "intake_date", "intake_x10", "last_date", "last_x10", "change_x10",
+                 "cutoff_x100", "rc_x100", "intake_clinical", "category", "parameter_set")
 
 
 def _episode_row(episode_id: int, sessions: int, alliance: AllianceCounts) -> dict:

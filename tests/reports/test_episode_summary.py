@@ -15,7 +15,10 @@ from fitapp.extensions import db
 from fitapp.models import Episode, Session
 from fitapp.reports.series_store import refresh_series
 from tests import factories
-from tests.episode_summaries import every_episode_counted_in_python, stored_episode_rows
+from tests.episode_summaries import (
+    every_episode_counted_in_python, index_participants_in_python, stored_episode_rows, stored_index_participants,
+    stored_index_person_rows,
+)
 from tests.test_retention import DAY_AFTER_PERIOD, at, case
 from tests.web.conftest import counted_queries
 
@@ -120,6 +123,9 @@ def test_retention_leaves_the_summary_of_a_thinned_case_right(app):
     done = retention.apply(DAY_AFTER_PERIOD).total
     assert (done.episodes, done.pruned) == (1, 1)
     assert stored_episode_rows() == every_episode_counted_in_python() == {thinned.id: (2, 2, 2 * 359, 2)}
+    # The exempt child stays the thinned case's index person; the deleted case's go with it.
+    assert stored_index_participants() == index_participants_in_python()
+    assert {row.episode_id for row in stored_index_person_rows()} == {thinned.id}
 
 
 # ---------------------------------------------------------------- the 0006 migration
@@ -175,7 +181,10 @@ def test_the_migration_fills_every_episode_as_a_refresh_would(database_at_0005):
             if statement.strip():
                 conn.execute(text(statement))
     upgrade()
-    backfilled = stored_episode_rows()
+    backfilled, people = stored_episode_rows(), stored_index_person_rows()
     assert backfilled == {1: (2, 3, 360 + 359 + 380, 1), 2: (0, 0, 0, 0)}
+    # The index child, with no series of its own (no outcome rating was ever stored at 0005).
+    assert stored_index_participants() == {(1, 1, 1, 2014, None)}
     refresh_series()
     assert stored_episode_rows() == backfilled
+    assert stored_index_person_rows() == people

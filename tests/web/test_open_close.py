@@ -58,6 +58,23 @@ def test_a_therapist_opens_a_case_with_three_family_members(client, org):
     assert f"Ärende {episode.ref} är öppnat." in client.get(f"/cases/{episode.id}").get_data(as_text=True)
 
 
+def test_a_case_closed_without_any_session_still_counts_its_index_persons(client, org):
+    # The reports read index persons from a derived table: opening the case must already fill it.
+    from fitapp.reports.queries import report_facts
+    from fitapp.scoring.periods import tertial
+
+    sign_in(client, org["anna"])
+    assert client.post("/cases/new", data=open_form()).status_code == 302
+    episode = db.session.scalars(select(Episode)).one()
+    response = client.post(f"/cases/{episode.id}/close",
+                           data=close_form(end_date="2025-05-20", child_took_part="no", child_reason="declined"))
+    assert response.status_code == 302
+    totals = report_facts(tertial(2025, 2), None, TODAY).unit_totals()[org["units"]["A"].id]
+    assert totals.episodes["all"]["all"][0] == 1  # closed episodes
+    assert totals.persons["all"]["all"][0] == 2  # its two index children, neither with a rating
+    assert totals.persons["age_band"].keys() == {"6-12", "13-17"}
+
+
 def test_a_returning_child_keeps_their_person_reference(client, org):
     old = factories.episode(org["units"]["B"], org["bert"], end_date=date(2025, 2, 1))
     factories.participant(old, "index", birth_year=2012, gender="male", ref="P-RETURN")

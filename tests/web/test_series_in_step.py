@@ -17,7 +17,10 @@ from fitapp.models.cases import live_sessions
 from fitapp.models.ratings import live_ratings
 from fitapp.reports.series_store import refresh_series
 from tests import factories
-from tests.episode_summaries import every_episode_counted_in_python, stored_episode_rows
+from tests.episode_summaries import (
+    every_episode_counted_in_python, index_participants_in_python, stored_episode_rows, stored_index_participants,
+    stored_index_person_rows,
+)
 from tests.web.conftest import sign_in
 
 STEPS = 40
@@ -109,10 +112,12 @@ def test_after_any_saves_corrections_and_deletions_the_table_equals_a_full_refre
         episode, members = rng.choice(families)
         step(client, rng, episode, members)
         db.session.expire_all()
-        kept, kept_episodes = stored_rows(), stored_episode_rows()
+        kept, kept_episodes, kept_people = stored_rows(), stored_episode_rows(), stored_index_person_rows()
         assert kept_episodes == every_episode_counted_in_python()
+        assert stored_index_participants() == index_participants_in_python()
         refresh_series()
         assert stored_rows() == kept
         assert stored_episode_rows() == kept_episodes
+        assert stored_index_person_rows() == kept_people
     assert kept  # the run did produce series
     assert any(srs_ratings for _sessions, srs_ratings, _total, _below in kept_episodes.values())
