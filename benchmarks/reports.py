@@ -229,10 +229,6 @@ GROUP BY e.unit_id
 FIRST_LEVEL = ("episodes_closed", "index_persons", "coverage", "paired")
 
 
-def median_seconds(action: Callable[[], object], repeat: int) -> float:
-    return interleaved_medians({"action": action}, repeat)["action"]
-
-
 def interleaved_medians(actions: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
     """Median seconds of each action, the actions taking turns round by round.
 

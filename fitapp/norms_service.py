@@ -7,6 +7,9 @@ from fitapp.models import NormSetRecord
 from fitapp.scoring.norms import NormRow, NormSet
 
 
+NO_ACTIVE_SET = "No active norm parameter set: an administrator must choose one."
+
+
 class NoActiveNormSet(RuntimeError):
     pass
 
@@ -28,9 +31,6 @@ def active_norm_set_key() -> str:
     if key is None:
         raise NoActiveNormSet(NO_ACTIVE_SET)
     return key
-
-
-NO_ACTIVE_SET = "No active norm parameter set: an administrator must choose one."
 
 
 def active_norm_set() -> NormSet:

@@ -40,8 +40,6 @@ from fitapp.scoring.periods import Period
 from fitapp.scoring.series import is_paired
 
 INDEX_ROLE = "index"
-# What summary_of() needs from a stored series row.
-SERIES_COLUMNS = SERIES_FIELDS
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,7 @@ class ReportFacts:
     @cached_property
     def parameter_sets(self) -> frozenset[str]:
         """The norm sets the index series were computed with (the caller refuses a mix, metrics.md §2)."""
-        # The last column is the series' parameter_set (SERIES_COLUMNS); by position, as that is cheapest.
+        # The last column is the series' parameter_set (SERIES_FIELDS); by position, as that is cheapest.
         return frozenset({row[-1] for row in self.rows} - {None})
 
     def unit_totals(self) -> dict[int, BlockTotals]:
@@ -156,7 +154,7 @@ class ReportFacts:
 
 def _paired_series(instrument, n, _intake_date, intake_x10, _last_date, _last_x10, change_x10, _cutoff_x100,
                    rc_x100, intake_clinical, category, _parameter_set) -> tuple | None:
-    """What :func:`person_fact` needs of a stored index series (SERIES_COLUMNS), or None when it is
+    """What :func:`person_fact` needs of a stored index series (SERIES_FIELDS), or None when it is
     missing or not paired."""
     if n is None or not is_paired(instrument, n):
         return None
@@ -195,7 +193,7 @@ def report_rows(period: Period, unit_ids: Collection[int] | None, as_of: date) -
     gender; next_start, the earliest start of a later episode of the person in
     the district when the episode ended long enough before ``as_of`` to count
     for `not_rereferred_12m` (else None); and the stored §5 index series
-    (SERIES_COLUMNS, all None when the person has no self-rated outcome
+    (SERIES_FIELDS, all None when the person has no self-rated outcome
     rating). Ordered by episode.
 
     One query rather than one for episodes and one for persons: the
@@ -230,7 +228,7 @@ def _report_rows_statement(in_units: bool):
                case((Episode.end_date <= bindparam("latest_eligible_end", type_=Date), next_start),
                     else_=None).label("next_start"),
                # Columns rather than entities: building ORM objects cost more than the query itself.
-               *(getattr(person, name) for name in SERIES_COLUMNS))
+               *(getattr(person, name) for name in SERIES_FIELDS))
         .join(Intervention, Episode.intervention_id == Intervention.id)
         .join(own_unit, Episode.unit_id == own_unit.id)
         .outerjoin(summary, summary.episode_id == Episode.id)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
 from fitapp.models import Episode, Intervention, Participant, Person, SeriesSummaryRecord, Unit
-from fitapp.reports.queries import SERIES_COLUMNS, closed_in
-from fitapp.reports.series_store import summary_of
+from fitapp.reports.queries import closed_in
+from fitapp.reports.series_store import SERIES_FIELDS, summary_of
 from fitapp.scoring.indicators import ClosedEpisode, IndexPerson
 from fitapp.scoring.instruments import OUTCOME_INSTRUMENTS
 from fitapp.scoring.periods import Period
@@ -36,7 +36,7 @@ def parent_persons(period: Period, unit_ids: Collection[int], episodes: dict[int
     series = aliased(SeriesSummaryRecord)
     query = (
         select(Participant.episode_id, Participant.person_id, Person.birth_year, Person.gender,
-               *(getattr(series, name) for name in SERIES_COLUMNS))
+               *(getattr(series, name) for name in SERIES_FIELDS))
         .join(Episode, Participant.episode_id == Episode.id)
         .join(Person, Participant.person_id == Person.id)
         .outerjoin(series, and_(series.episode_id == Participant.episode_id, series.subject_id == Participant.id,

@@ -36,6 +36,7 @@ from fitapp.models.ratings import live_ratings
 from fitapp.norms_service import active_norm_set
 from fitapp.scoring.indicators import SCORED_ALLIANCE, SRS_LOW
 from fitapp.scoring.norms import NormSet
+from fitapp.scoring.numbers import hundredths, tenths
 from fitapp.scoring.series import RatingPoint, SeriesSummary, select_index_series, summarise_series
 
 EPISODES_PER_BATCH = 2000
@@ -43,7 +44,7 @@ EPISODES_PER_BATCH = 2000
 DERIVED_RECORDS = (SeriesSummaryRecord, EpisodeSummaryRecord, IndexPersonSummaryRecord)
 INDEX_ROLE = "index"
 # metrics.md §6 srs_below_36, in the tenths totals are kept in.
-SRS_LOW_X10 = int(SRS_LOW.scaleb(1))
+SRS_LOW_X10 = tenths(SRS_LOW)
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,10 @@ class AllianceCounts:
 
     def add(self, points: list[RatingPoint]) -> None:
         for point in points:
-            tenths = int(point.total.scaleb(1))
+            total_x10 = tenths(point.total)
             self.ratings += 1
-            self.total_x10 += tenths
-            if tenths < SRS_LOW_X10:
+            self.total_x10 += total_x10
+            if total_x10 < SRS_LOW_X10:
                 self.below += 1
 
 
@@ -259,12 +260,12 @@ def _series_fields(summary: SeriesSummary | None) -> dict:
         "instrument": summary.instrument,
         "n": summary.n,
         "intake_date": summary.intake_date,
-        "intake_x10": _tenths(summary.intake_score),
+        "intake_x10": tenths(summary.intake_score),
         "last_date": summary.last_date,
-        "last_x10": _tenths(summary.last_score),
-        "change_x10": _tenths(summary.change),
-        "cutoff_x100": _hundredths(summary.cutoff),
-        "rc_x100": _hundredths(summary.rc),
+        "last_x10": tenths(summary.last_score),
+        "change_x10": tenths(summary.change),
+        "cutoff_x100": hundredths(summary.cutoff),
+        "rc_x100": hundredths(summary.rc),
         "intake_clinical": summary.intake_clinical,
         "category": summary.category,
         "parameter_set": summary.parameter_set,
@@ -283,14 +284,6 @@ def _episode_row(episode_id: int, sessions: int, alliance: AllianceCounts) -> di
         "srs_total_x10": alliance.total_x10,
         "srs_below": alliance.below,
     }
-
-
-def _tenths(value: Decimal | None) -> int | None:
-    return None if value is None else int(value.scaleb(1))
-
-
-def _hundredths(value: Decimal | None) -> int | None:
-    return None if value is None else int(value.scaleb(2))
 
 
 def summary_of(record: SeriesSummaryRecord | tuple) -> SeriesSummary:

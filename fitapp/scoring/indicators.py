@@ -14,7 +14,7 @@ from operator import add
 from typing import NamedTuple
 
 from fitapp.scoring.norms import age_at
-from fitapp.scoring.numbers import CONTEXT, FOUR_DECIMALS, round_half_up
+from fitapp.scoring.numbers import CONTEXT, FOUR_DECIMALS, hundredths, round_half_up, tenths
 from fitapp.scoring.series import SeriesSummary
 
 REREFERRAL_DAYS = 365
@@ -276,6 +276,16 @@ def indicator_figures(
     already summed per episode (see :func:`alliance_tallies`).
     """
     _check_consistent(episodes, persons, alliance)
+    return block_figures(block_totals(*block_entries(episodes, persons, alliance)))
+
+
+def block_entries(
+    episodes: Iterable[ClosedEpisode],
+    persons: Iterable[IndexPerson],
+    alliance: Iterable[AllianceTally],
+) -> tuple[list[tuple[str, EpisodeFact]], list[tuple[str, str, str, PersonFact]]]:
+    """The records as :func:`block_totals` takes them: (intervention, facts) per episode and
+    (gender group, age band, intervention, facts) per index person."""
     srs = _srs_by_episode(alliance)
     episode_entries = [
         (e.intervention, episode_fact(e.referral_date, e.start_date, e.end_date, e.end_reason, e.n_sessions,
@@ -284,7 +294,7 @@ def indicator_figures(
     ]
     person_entries = [(*person_groups(p.gender, p.birth_year, p.episode_start), p.intervention, _person_fact(p))
                       for p in persons]
-    return block_figures(block_totals(episode_entries, person_entries))
+    return episode_entries, person_entries
 
 
 _NO_ALLIANCE = (0, 0, 0)
@@ -295,7 +305,7 @@ def _srs_by_episode(alliance: Iterable[AllianceTally]) -> dict[Hashable, tuple[i
     sums: dict[Hashable, tuple[int, int, int]] = {}
     for episode_id, _, ratings, total, below in alliance:
         before = sums.get(episode_id, _NO_ALLIANCE)
-        sums[episode_id] = (before[0] + ratings, before[1] + _tenths(total), before[2] + below)
+        sums[episode_id] = (before[0] + ratings, before[1] + tenths(total), before[2] + below)
     return sums
 
 
@@ -345,7 +355,7 @@ def _person_fact(person: IndexPerson) -> PersonFact:
     series = person.index_series
     paired = None
     if series is not None and series.paired:
-        paired = (_tenths(series.intake_score), _tenths(series.change), _hundredths(series.rc),
+        paired = (tenths(series.intake_score), tenths(series.change), hundredths(series.rc),
                   series.intake_clinical, series.category)
     return person_fact(bool(person.has_self_outcome_rating), paired, bool(person.eligible_for_rereferral),
                        bool(person.rereferred_12m))
@@ -554,24 +564,6 @@ def _effect_size(paired: int, sum_f: int, sum_f2: int, sum_d: int) -> Decimal | 
     with localcontext(CONTEXT):
         variance = Decimal(spread) / (100 * paired * (paired - 1))
         return (Decimal(sum_d) / (10 * paired)) / variance.sqrt()
-
-
-def _tenths(value: Decimal) -> int:
-    """A score as whole tenths; scores have one decimal (metrics.md §1), anything finer is a caller's error."""
-    scaled = value.scaleb(1)
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"score {value} has more than one decimal")
-    return int(scaled)
-
-
-def _hundredths(value: Decimal | None) -> int | None:
-    """A threshold as whole hundredths (norms have two decimals, metrics.md §2)."""
-    if value is None:
-        return None
-    scaled = value.scaleb(2)
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"threshold {value} has more than two decimals")
-    return int(scaled)
 
 
 def _quotient4(numerator: int, divisor: int) -> Decimal:

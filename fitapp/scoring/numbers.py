@@ -24,3 +24,25 @@ def round_half_up(value: Decimal, step: Decimal) -> Decimal:
 def mean(values: Sequence[Decimal]) -> Decimal:
     """Arithmetic mean, unrounded (metrics.md §6: "Means are arithmetic means"); ``values`` must not be empty."""
     return CONTEXT.divide(sum(values, Decimal(0)), len(values))
+
+
+def tenths(value: Decimal | None) -> int | None:
+    """A score as whole tenths (None stays None); scores have one decimal (metrics.md §1).
+
+    How scores are stored and summed exactly; a finer value is a caller's error, never truncated.
+    """
+    return _scaled(value, 1, "score", "one decimal")
+
+
+def hundredths(value: Decimal | None) -> int | None:
+    """A threshold as whole hundredths (None stays None); norms have two decimals (metrics.md §2)."""
+    return _scaled(value, 2, "threshold", "two decimals")
+
+
+def _scaled(value: Decimal | None, places: int, what: str, allowed: str) -> int | None:
+    if value is None:
+        return None
+    scaled = value.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{what} {value} has more than {allowed}")
+    return int(scaled)

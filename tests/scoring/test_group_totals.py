@@ -11,6 +11,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,15 +19,13 @@ from fitapp.scoring.indicators import (
     ALL_GROUP,
     age_band,
     alliance_tallies,
+    block_entries,
     block_figures,
     block_totals,
     compute_indicators,
-    episode_fact,
     gender_group,
     indicator_figures,
     merged_totals,
-    person_fact,
-    person_groups,
 )
 from fitapp.scoring.norms import age_at
 from tests.scoring.builders import datasets
@@ -88,23 +87,15 @@ def test_means_and_effect_size_from_sums_equal_those_from_the_values(data):
 @given(datasets(), st.integers(1, 4))
 def test_all_from_the_units_totals_equals_all_from_everyone(data, units):
     episodes, persons, srs = data
-    everyone = indicator_figures(episodes, persons, alliance_tallies(srs))
+    alliance = alliance_tallies(srs)
+    everyone = indicator_figures(episodes, persons, alliance)
     unit_of = {e.episode_id: i % units for i, e in enumerate(episodes)}
-    srs_of = defaultdict(lambda: [0, 0, 0])
-    for episode_id, _, total in srs:
-        tally = srs_of[episode_id]
-        tally[0] += 1
-        tally[1] += int(total * 10)
-        tally[2] += total < Decimal("36.0")
-    blocks = []
-    for unit in range(units):
-        blocks.append(block_totals(
-            [(e.intervention, episode_fact(e.referral_date, e.start_date, e.end_date, e.end_reason, e.n_sessions,
-                                           *srs_of[e.episode_id]))
-             for e in episodes if unit_of[e.episode_id] == unit],
-            [(*person_groups(p.gender, p.birth_year, p.episode_start), p.intervention, _fact(p))
-             for p in persons if unit_of[p.episode_id] == unit],
-        ))
+    blocks = [
+        block_totals(*block_entries([e for e in episodes if unit_of[e.episode_id] == unit],
+                                    [p for p in persons if unit_of[p.episode_id] == unit],
+                                    [a for a in alliance if unit_of[a.episode_id] == unit]))
+        for unit in range(units)
+    ]
     assert block_figures(merged_totals(blocks)) == everyone
 
 
@@ -112,12 +103,7 @@ def test_all_from_the_units_totals_equals_all_from_everyone(data, units):
 @given(datasets(), st.integers(3, 8))
 def test_a_threshold_leaves_out_only_values_that_primary_suppression_hides(data, threshold):
     episodes, persons, srs = data
-    totals = block_totals(
-        [(e.intervention, episode_fact(e.referral_date, e.start_date, e.end_date, e.end_reason, e.n_sessions,
-                                       *_srs_sums(srs, e.episode_id)))
-         for e in episodes],
-        [(*person_groups(p.gender, p.birth_year, p.episode_start), p.intervention, _fact(p)) for p in persons],
-    )
+    totals = block_totals(*block_entries(episodes, persons, alliance_tallies(srs)))
     full, published = block_figures(totals), block_figures(totals, threshold)
     assert [f[:6] for f in published] == [f[:6] for f in full]
     for with_value, without in zip(full, published):
@@ -125,17 +111,11 @@ def test_a_threshold_leaves_out_only_values_that_primary_suppression_hides(data,
         assert without[6] == (None if small else with_value[6])
 
 
-def _fact(person):
-    series = person.index_series
-    paired = None
-    if series is not None and series.paired:
-        paired = (int(series.intake_score * 10), int(series.change * 10),
-                  None if series.rc is None else int(series.rc * 100), series.intake_clinical, series.category)
-    return person_fact(person.has_self_outcome_rating, paired, person.eligible_for_rereferral,
-                       person.rereferred_12m)
+def test_scores_and_thresholds_become_whole_tenths_and_hundredths_exactly():
+    from fitapp.scoring.numbers import hundredths, tenths
 
-
-def _srs_sums(srs, episode_id) -> tuple[int, int, int]:
-    totals = [total for e, _, total in srs if e == episode_id]
-    return len(totals), int(sum(totals) * 10), sum(total < Decimal("36.0") for total in totals)
-
+    assert (tenths(Decimal("-8.0")), tenths(Decimal("36")), tenths(None)) == (-80, 360, None)
+    assert (hundredths(Decimal("4.99")), hundredths(Decimal("21.0")), hundredths(None)) == (499, 2100, None)
+    for finer, convert in ((Decimal("7.25"), tenths), (Decimal("4.995"), hundredths)):
+        with pytest.raises(ValueError, match="more than"):
+            convert(finer)
