@@ -89,17 +89,23 @@ def create_staff_command(username: str, role: str, units: tuple[str, ...], passw
 @click.option("--ytd", is_flag=True, help="Year to date through the tertial.")
 @click.option("--unit", "units", multiple=True, help="Unit code (repeatable); all units when none is given.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Date used for not_rereferred_12m (default: today).")
+              help="Decides only whether not_rereferred_12m can be reported for the period (default: today).")
+@click.option("--exact", is_flag=True,
+              help="Exact figures, nothing hidden (for checking the app; the file is confidential).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True))
 @with_appcontext
-def report_command(year: int, tertial_no: int, ytd: bool, units: tuple[str, ...], as_of, out: str) -> None:
-    """Write the aggregate report file for each unit given and for all of them together (ALL)."""
+def report_command(year: int, tertial_no: int, ytd: bool, units: tuple[str, ...], as_of, exact: bool,
+                   out: str) -> None:
+    """Write the aggregate report file for each unit given and for all of them together (ALL).
+
+    Protected figures (cell-key method) unless --exact.
+    """
     from fitapp.reports.export import export_report
     from fitapp.reports.services import ReportError
 
     try:
         count = export_report(out, year=year, tertial=tertial_no, ytd=ytd, unit_codes=list(units),
-                              as_of=as_of.date() if as_of else date.today())
+                              as_of=as_of.date() if as_of else date.today(), exact=exact)
     except ReportError as failure:
         click.echo(str(failure), err=True)
         sys.exit(1)

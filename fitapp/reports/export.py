@@ -18,7 +18,8 @@ from fitapp.reports.services import ReportError, ReportRow, compute_report, gc_p
 from fitapp.scoring.numbers import CONTEXT, FOUR_DECIMALS, round_half_up
 
 BOM = "\ufeff"
-HEADER = ("period", "unit", "breakdown", "group", "indicator", "numerator", "denominator", "value", "suppressed")
+HEADER = ("period", "unit", "breakdown", "group", "indicator", "numerator", "denominator", "value", "suppressed",
+          "protection")
 # No header field needs quoting, so this is what csv.writer writes for it.
 HEADER_LINE = ";".join(HEADER) + "\r\n"
 _UNSEEN = object()  # equal to no label
@@ -44,8 +45,8 @@ def report_line(row: ReportRow) -> list[str]:
     """One line in the column order of interchange.md; hidden cells keep only their labels."""
     labels = [row.period, row.unit, row.breakdown, row.group, row.indicator]
     if row.suppressed:
-        return labels + ["", "", "", "1"]
-    return labels + [_integer(row.numerator), _integer(row.denominator), format_value(row), "0"]
+        return labels + ["", "", "", "1", row.protection]
+    return labels + [_integer(row.numerator), _integer(row.denominator), format_value(row), "0", row.protection]
 
 
 def format_value(row: ReportRow) -> str:
@@ -84,7 +85,8 @@ def _report_body(rows: Iterable[ReportRow]) -> tuple[str, int]:
     last_period = last_unit = last_breakdown = last_group = _UNSEEN
     head = ""
     # Unpacked rather than read by name: the cheapest way to get all ten fields.
-    for period, unit, breakdown, group, indicator, kind, numerator, denominator, value, suppressed in rows:
+    for (period, unit, breakdown, group, indicator, kind, numerator, denominator, value, suppressed,
+         protection) in rows:
         if group != last_group or breakdown != last_breakdown or unit != last_unit or period != last_period:
             try:
                 head = f"{quoted[period]};{quoted[unit]};{quoted[breakdown]};{quoted[group]}"
@@ -98,8 +100,12 @@ def _report_body(rows: Iterable[ReportRow]) -> tuple[str, int]:
             label = quoted[indicator]
         except (KeyError, TypeError):  # not seen yet, or not a str
             label = _quoted_label(indicator, quoted)
+        try:
+            tail = quoted[protection]
+        except (KeyError, TypeError):
+            tail = _quoted_label(protection, quoted)
         if suppressed:
-            pieces += (head, ";", label, ";;;;1\r\n")
+            pieces += (head, ";", label, ";;;;1;", tail, "\r\n")
             continue
         if value.__class__ is not Decimal:
             text = _value_text(kind, value)
@@ -113,7 +119,7 @@ def _report_body(rows: Iterable[ReportRow]) -> tuple[str, int]:
             text = _value_text(kind, value)
         # An int in an f-string prints as str() prints it.
         append(f"{head};{label};{'' if numerator is None else numerator};{'' if denominator is None else denominator};"
-               f"{text};0\r\n")
+               f"{text};0;{tail}\r\n")
     return "".join(pieces), len(rows)
 
 
@@ -135,21 +141,24 @@ def _integer(number: int | None) -> str:
 
 
 def export_report(path: str | Path, *, year: int, tertial: int, ytd: bool, unit_codes: Sequence[str],
-                  as_of: date) -> int:
+                  as_of: date, exact: bool = False) -> int:
     """Build, write and audit a report file (interchange.md ``report``); returns the row count.
 
-    The audit event names only the action and, for a one-unit report, the
-    unit: aggregates carry no clinical content (metrics.md §7).
+    Protected figures, or with ``exact`` the exact ones (a confidential file
+    for checking the app, metrics.md §7.1). The audit event names only the
+    action and, for a one-unit report, the unit: aggregates carry no clinical
+    content.
     """
     # Collection stays paused until the file is written: see services.gc_paused.
     with gc_paused():
-        report = compute_report(year, tertial, ytd, list(unit_codes), as_of)
+        report = compute_report(year, tertial, ytd, list(unit_codes), as_of, exact=exact)
         try:
             count = write_report_file(path, report.rows)
         except OSError as problem:
             raise ReportError(f"cannot write {path}: {problem.strerror or problem}") from None
     unit_id = report.units[0][0] if len(report.units) == 1 else None
-    audit.record("export_report", object_type="report_file", object_id=report.period.label, unit_id=unit_id)
+    audit.record("export_report_exact" if exact else "export_report", object_type="report_file",
+                 object_id=report.period.label, unit_id=unit_id)
     db.session.commit()
     return count
 

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import cached_property, lru_cache
 
-from sqlalchemy import Date, bindparam, case, func, select
+from sqlalchemy import Date, bindparam, func, null, select
 from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
 from fitapp.models import EpisodeSummaryRecord, Episode, IndexPersonSummaryRecord, Intervention, Participant, Unit
 from fitapp.reports.series_store import SERIES_FIELDS, summary_of
 from fitapp.scoring.indicators import (
-    REREFERRAL_DAYS,
     AllianceTally,
     BlockTotals,
     ClosedEpisode,
@@ -33,7 +32,7 @@ from fitapp.scoring.indicators import (
     episode_fact,
     person_fact,
     person_groups,
-    rereferral_eligible,
+    rereferral_reported,
     starts_within_a_year,
 )
 from fitapp.scoring.periods import Period
@@ -79,10 +78,12 @@ class ReportFacts:
 
     The report's cells need only integers from them (:meth:`unit_totals`);
     the pages' records (:meth:`inputs`) are built only when a page asks.
+    ``with_rereferral``: the period is reported for `not_rereferred_12m`
+    (metrics.md §6); only then do the rows carry each person's next start.
     """
 
     rows: list
-    as_of: date
+    with_rereferral: bool
 
     @cached_property
     def parameter_sets(self) -> frozenset[str]:
@@ -91,29 +92,25 @@ class ReportFacts:
         return frozenset({row[-1] for row in self.rows} - {None})
 
     def unit_totals(self) -> dict[int, BlockTotals]:
-        """Each unit's group totals (metrics.md §6), in one pass over the rows."""
+        """Each unit's group totals with their key sums (metrics.md §6, §7.2), in one pass over the rows."""
         episodes: dict[int, list] = {}
         persons: dict[int, list] = {}
         last_episode = None
         for (episode_id, unit_id, intervention, referral, start, end, reason, sessions, srs_ratings, srs_total_x10,
-             srs_below, person_id, birth_year, gender, next_start, *series) in self.rows:
+             srs_below, episode_key, srs_key_sum, srs_below_key_sum, person_id, birth_year, gender, person_key,
+             next_start, *series) in self.rows:
             if episode_id != last_episode:  # rows come by episode, one per index person (or one without)
                 last_episode = episode_id
                 episodes.setdefault(unit_id, []).append((intervention, episode_fact(
-                    referral, start, end, reason, sessions, srs_ratings, srs_total_x10, srs_below)))
+                    referral, start, end, reason, sessions, srs_ratings, srs_total_x10, srs_below,
+                    srs_key_sum, srs_below_key_sum, episode_key)))
             if person_id is not None:
                 fact = person_fact(series[1] is not None, _paired_series(*series),
-                                   *self._rereferral(end, next_start))
+                                   starts_within_a_year(end, next_start), person_key)
                 persons.setdefault(unit_id, []).append(
                     (*person_groups(gender, birth_year, start), intervention, fact))
         return {unit_id: block_totals(unit_episodes, persons.get(unit_id, ()))
                 for unit_id, unit_episodes in episodes.items()}
-
-    def _rereferral(self, end: date, next_start: date | None) -> tuple[bool, bool]:
-        """(eligible, re-referred within 12 months) for an episode ending on ``end`` (metrics.md §6)."""
-        eligible = rereferral_eligible(end, self.as_of)
-        # The earliest later start decides: another one is within 365 days only if it is.
-        return eligible, eligible and starts_within_a_year(end, next_start)
 
     def inputs(self) -> ReportInputs:
         """The rows as the pure records of :mod:`fitapp.scoring.indicators`."""
@@ -122,20 +119,21 @@ class ReportFacts:
         alliance = []
         persons = []
         for row in self.rows:
-            episode_id, unit_id, code, referral, start, end, reason, sessions, ratings, total_x10, below = \
-                row[:EPISODE_FIELDS]
+            (episode_id, unit_id, code, referral, start, end, reason, sessions, ratings, total_x10, below,
+             episode_key, srs_key_sum, srs_below_key_sum) = row[:EPISODE_FIELDS]
             if episode_id not in episodes:
-                episodes[episode_id] = ClosedEpisode(episode_id, code, referral, start, end, reason, sessions)
+                episodes[episode_id] = ClosedEpisode(episode_id, code, referral, start, end, reason, sessions,
+                                                     episode_key)
                 unit_of[episode_id] = unit_id
                 if ratings:
-                    alliance.append(AllianceTally(episode_id, code, ratings, Decimal(total_x10).scaleb(-1), below))
+                    alliance.append(AllianceTally(episode_id, code, ratings, Decimal(total_x10).scaleb(-1), below,
+                                                  srs_key_sum, srs_below_key_sum))
             if row.person_id is not None:
                 persons.append(self._index_person(row, episodes[episode_id]))
         return ReportInputs(list(episodes.values()), persons, alliance, unit_of, self.parameter_sets)
 
     def _index_person(self, row, episode: ClosedEpisode) -> IndexPerson:
         summary = None if row.n is None else summary_of(row)
-        eligible, rereferred = self._rereferral(episode.end_date, row.next_start)
         return IndexPerson(
             episode_id=episode.episode_id,
             person_id=row.person_id,
@@ -147,8 +145,8 @@ class ReportFacts:
             # series (§5), so it exists exactly when there is such a rating.
             has_self_outcome_rating=summary is not None,
             index_series=summary,
-            eligible_for_rereferral=eligible,
-            rereferred_12m=rereferred,
+            rereferred_12m=starts_within_a_year(episode.end_date, row.next_start),
+            record_key=row.person_key,
         )
 
 
@@ -165,8 +163,11 @@ def report_facts(period: Period, unit_ids: Collection[int] | None, as_of: date) 
     """Closed episodes of ``period`` in ``unit_ids`` (all when None) with their index persons.
 
     metrics.md §5: an episode belongs to the period in which it closed.
+    ``as_of`` decides only whether the period is reported for
+    `not_rereferred_12m` (§6): no figure of the period depends on it otherwise.
     """
-    return ReportFacts(report_rows(period, unit_ids, as_of), as_of)
+    with_rereferral = rereferral_reported(period.end, as_of)
+    return ReportFacts(report_rows(period, unit_ids, with_rereferral), with_rereferral)
 
 
 def closed_in(period: Period, unit_ids: Collection[int] | None) -> list:
@@ -178,21 +179,22 @@ def closed_in(period: Period, unit_ids: Collection[int] | None) -> list:
 
 
 # The first columns of a report row: the episode's (see report_rows).
-EPISODE_FIELDS = 11
+EPISODE_FIELDS = 14
 
 
-def report_rows(period: Period, unit_ids: Collection[int] | None, as_of: date) -> list:
+def report_rows(period: Period, unit_ids: Collection[int] | None, with_rereferral: bool) -> list:
     """One row per index person of each closed episode, or one without a person (metrics.md §5–§6).
 
     The first EPISODE_FIELDS columns are the episode's: id, unit id,
     intervention code, referral, start and end dates, end reason, and its
     stored tallies (live sessions; self-rated SRS/CSRS ratings, their sum in
     tenths, how many below 36.0) from the derived ``episode_summary`` table
-    (no row there: no sessions yet). Then, from the derived
-    ``index_person_summary`` table, by name: person_id, birth_year,
-    gender; next_start, the earliest start of a later episode of the person in
-    the district when the episode ended long enough before ``as_of`` to count
-    for `not_rereferred_12m` (else None); and the stored §5 index series
+    (no row there: no sessions yet), the episode's record key and the sums of
+    the record keys of those ratings and of those below 36.0 (metrics.md
+    §7.2). Then, from the derived ``index_person_summary`` table, by name:
+    person_id, birth_year, gender, person_key (the participant's record key);
+    next_start, the earliest start of a later episode of the person in the
+    district when ``with_rereferral`` (else None); and the stored §5 index series
     (SERIES_FIELDS, all None when the person has no self-rated outcome
     rating). Ordered by episode.
 
@@ -200,33 +202,34 @@ def report_rows(period: Period, unit_ids: Collection[int] | None, as_of: date) -
     episodes of the period are found once, and a city report is dominated
     by this query.
     """
-    values = {"start": period.start, "end": period.end,
-              "latest_eligible_end": as_of - timedelta(days=REREFERRAL_DAYS)}
+    values: dict = {"start": period.start, "end": period.end}
     if unit_ids is not None:
         values["unit_ids"] = sorted(unit_ids)
+    statement = _report_rows_statement(unit_ids is not None, with_rereferral)
     # On the session's connection: a Core execution, without the ORM's per-row bookkeeping.
-    return db.session.connection().execute(_report_rows_statement(unit_ids is not None), values).all()
+    return db.session.connection().execute(statement, values).all()
 
 
-@lru_cache(maxsize=2)
-def _report_rows_statement(in_units: bool):
-    """The statement of :func:`report_rows`, built once with bound parameters (start, end,
-    latest_eligible_end, and unit_ids when ``in_units``): building it took longer than a one-unit
-    report's query."""
+@lru_cache(maxsize=4)
+def _report_rows_statement(in_units: bool, with_rereferral: bool):
+    """The statement of :func:`report_rows`, built once with bound parameters (start, end, and
+    unit_ids when ``in_units``): building it took longer than a one-unit report's query."""
     summary, person = EpisodeSummaryRecord, IndexPersonSummaryRecord
     own_unit = aliased(Unit)
     closed = [Episode.end_date >= bindparam("start", type_=Date), Episode.end_date <= bindparam("end", type_=Date)]
     if in_units:
         closed.append(Episode.unit_id.in_(bindparam("unit_ids", expanding=True)))
-    next_start = next_episode_start(person.person_id, person.episode_id, own_unit)
+    next_start = (next_episode_start(person.person_id, person.episode_id, own_unit) if with_rereferral
+                  else null().cast(Date))
     return (
         select(Episode.id, Episode.unit_id, Intervention.code, Episode.referral_date, Episode.start_date,
                Episode.end_date, Episode.end_reason,
                *(func.coalesce(column, 0) for column in (summary.sessions, summary.srs_ratings,
                                                           summary.srs_total_x10, summary.srs_below)),
-               person.person_id, person.birth_year, person.gender,
-               case((Episode.end_date <= bindparam("latest_eligible_end", type_=Date), next_start),
-                    else_=None).label("next_start"),
+               Episode.record_key,
+               *(func.coalesce(column, 0) for column in (summary.srs_key_sum, summary.srs_below_key_sum)),
+               person.person_id, person.birth_year, person.gender, person.record_key.label("person_key"),
+               next_start.label("next_start"),
                # Columns rather than entities: building ORM objects cost more than the query itself.
                *(getattr(person, name) for name in SERIES_FIELDS))
         .join(Intervention, Episode.intervention_id == Intervention.id)

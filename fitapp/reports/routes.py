@@ -1,8 +1,10 @@
 """Report views: load the user's report scope (403/404) -> a page service -> render or download.
 
 Who sees which units is decided only in :func:`fitapp.reports.scope.report_units`.
-Every figure shown is suppressed per metrics.md §7 before it gets here;
-exports (CSV, XLSX, the print page) are audited as ``export_report``.
+Every figure shown is protected per metrics.md §7 before it gets here, except
+on a unit head's switch to the exact figures of their own units (on screen
+only, audited as ``view_exact_report``); exports (CSV, XLSX, the print page)
+are always protected and audited as ``export_report``.
 """
 from __future__ import annotations
 
@@ -72,6 +74,25 @@ def _load():
     return choice, chosen, scope, errors
 
 
+def _exact() -> bool:
+    """The switch "Exakta siffror – internt, får inte publiceras" (metrics.md §7.1): unit heads only.
+
+    A unit head's scope is the units they belong to, so their exact figures
+    are always their own units'. Anyone else asking is refused.
+    """
+    if request.args.get("exact") != "1":
+        return False
+    if current_user.role not in UNIT_HEAD:
+        abort(403)
+    return True
+
+
+def _audit_exact(period_label: str, chosen) -> None:
+    audit.record("view_exact_report", object_type="report_period", object_id=period_label,
+                 unit_id=chosen[0].id if len(chosen) == 1 else None)
+    db.session.commit()
+
+
 def _indicator() -> str:
     indicator = request.args.get("indicator") or DEFAULT_INDICATOR
     return indicator if indicator in views.CHARTABLE else DEFAULT_INDICATOR
@@ -92,12 +113,16 @@ def _refused(template, choice, chosen, scope, errors, problem):
 @requires(REPORT_ROLES)
 def report():
     choice, chosen, scope, errors = _load()
+    exact = _exact()
     if errors or not chosen:
         return _render("reports/report.html", choice, chosen, scope, errors, 422 if errors else 200, page=None)
     try:
-        page = pages.report_page(choice, chosen, with_follow_up=current_user.role == "unit_head")
+        page = pages.report_page(choice, chosen, scope=scope, with_follow_up=current_user.role == "unit_head",
+                                 exact=exact)
     except ReportError as problem:
         return _refused("reports/report.html", choice, chosen, scope, errors, problem)
+    if exact:
+        _audit_exact(page.period.label, chosen)
     return _render("reports/report.html", choice, chosen, scope, errors, page=page,
                    intake_labels=texts.INTAKE_LABELS, parent_labels=texts.PARENT_INDICATOR_LABELS,
                    status_labels=texts.TARGET_STATUS_LABELS, lower_is_better=LOWER_IS_BETTER)
@@ -109,12 +134,15 @@ def report():
 def over_time():
     choice, chosen, scope, errors = _load()
     indicator = _indicator()
+    exact = _exact()
     if errors or not chosen:
         return _render("reports/over_time.html", choice, chosen, scope, errors, 422 if errors else 200, page=None)
     try:
-        page = pages.over_time_page(choice, chosen, indicator)
+        page = pages.over_time_page(choice, chosen, indicator, scope=scope, exact=exact)
     except ReportError as problem:
         return _refused("reports/over_time.html", choice, chosen, scope, errors, problem)
+    if exact:
+        _audit_exact(page.period.label, chosen)
     return _render("reports/over_time.html", choice, chosen, scope, errors, page=page,
                    chartable=views.CHARTABLE, kind=INDICATOR_KINDS[indicator], indicators=INDICATORS)
 
@@ -129,7 +157,7 @@ def units():
     if errors:
         return _render("reports/units.html", choice, chosen, scope, errors, 422, page=None)
     try:
-        page = pages.comparison_page(choice, chosen, indicator, _("All chosen units"))
+        page = pages.comparison_page(choice, chosen, indicator, _("All chosen units"), scope=scope)
     except ReportError as problem:
         return _refused("reports/units.html", choice, chosen, scope, errors, problem)
     return _render("reports/units.html", choice, chosen, scope, errors, page=page, chartable=views.CHARTABLE,
@@ -211,10 +239,11 @@ def _export_audit(period_label: str, chosen, kind: str) -> None:
 
 
 def _export_load():
+    """An export's choice: never exact figures (metrics.md §7.1), whatever the arguments say."""
     choice, chosen, scope, errors = _load()
     if errors or not chosen:
         abort(400)
-    return choice, chosen
+    return choice, chosen, scope
 
 
 def _filename(period_label: str, chosen, extension: str) -> str:
@@ -234,9 +263,9 @@ def _download(body, mimetype: str, filename: str):
 @login_required
 @requires(REPORT_ROLES)
 def export_csv():
-    choice, chosen = _export_load()
+    choice, chosen, scope = _export_load()
     try:
-        report = pages.compute(choice, chosen)
+        report = pages.compute(choice, chosen, scope=scope)
     except ReportError as problem:
         abort(409, str(problem))
     _export_audit(report.period.label, chosen, "report_csv")
@@ -248,12 +277,13 @@ def export_csv():
 @login_required
 @requires(REPORT_ROLES)
 def export_xlsx():
-    choice, chosen = _export_load()
+    choice, chosen, scope = _export_load()
     try:
-        report, parents, intake = pages.export_blocks(choice, chosen)
+        report, parents, intake = pages.export_blocks(choice, chosen, scope)
     except ReportError as problem:
         abort(409, str(problem))
-    body = report_workbook(report.period.label, report.rows, parents, intake, pages.threshold())
+    body = report_workbook(report.period.label, report.rows, parents, intake, pages.threshold(),
+                           pages.protection_id(report))
     _export_audit(report.period.label, chosen, "report_xlsx")
     return _download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      _filename(report.period.label, chosen, "xlsx"))
@@ -263,9 +293,9 @@ def export_xlsx():
 @login_required
 @requires(REPORT_ROLES)
 def print_report():
-    choice, chosen = _export_load()
+    choice, chosen, scope = _export_load()
     try:
-        page = pages.report_page(choice, chosen, with_follow_up=False)
+        page = pages.report_page(choice, chosen, scope=scope, with_follow_up=False)
     except ReportError as problem:
         abort(409, str(problem))
     _export_audit(page.period.label, chosen, "report_print")

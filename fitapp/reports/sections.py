@@ -36,7 +36,7 @@ def parent_persons(period: Period, unit_ids: Collection[int], episodes: dict[int
     series = aliased(SeriesSummaryRecord)
     query = (
         select(Participant.episode_id, Participant.person_id, Person.birth_year, Person.gender,
-               *(getattr(series, name) for name in SERIES_FIELDS))
+               Participant.record_key, *(getattr(series, name) for name in SERIES_FIELDS))
         .join(Episode, Participant.episode_id == Episode.id)
         .join(Person, Participant.person_id == Person.id)
         .outerjoin(series, and_(series.episode_id == Participant.episode_id, series.subject_id == Participant.id,
@@ -44,21 +44,21 @@ def parent_persons(period: Period, unit_ids: Collection[int], episodes: dict[int
         .where(Participant.role == PARENT_ROLE, *closed_in(period, unit_ids))
         .order_by(Participant.episode_id, Participant.person_id)
     )
-    grouped: dict[tuple[int, int], tuple[int | None, str | None, list]] = {}
+    grouped: dict[tuple[int, int], tuple[int | None, str | None, int, list]] = {}
     for row in db.session.execute(query):
-        episode_id, person_id, birth_year, gender = row[:4]
-        entry = grouped.setdefault((episode_id, person_id), (birth_year, gender, []))
+        episode_id, person_id, birth_year, gender, record_key = row[:5]
+        entry = grouped.setdefault((episode_id, person_id), (birth_year, gender, record_key, []))
         if row.n is not None:
-            entry[2].append(summary_of(row))
+            entry[3].append(summary_of(row))
     persons = []
-    for (episode_id, person_id), (birth_year, gender, summaries) in grouped.items():
+    for (episode_id, person_id), (birth_year, gender, record_key, summaries) in grouped.items():
         episode = episodes[episode_id]
         own = select_index_series(summaries)
         persons.append(IndexPerson(
             episode_id=episode_id, person_id=person_id, birth_year=birth_year, gender=gender,
             episode_start=episode.start_date, intervention=episode.intervention,
             has_self_outcome_rating=own is not None, index_series=own,
-            eligible_for_rereferral=False, rereferred_12m=False,
+            rereferred_12m=False, record_key=record_key,
         ))
     return persons
 

@@ -1,11 +1,13 @@
-"""Unit reports: queries -> pure indicators -> suppression (metrics.md §5–§7).
+"""Unit reports: query -> facts -> totals -> protected (or exact) figures (metrics.md §5–§7).
 
 One query serves every unit of a report: each row becomes integer facts
-summed into its unit's group totals
-(:meth:`~fitapp.reports.queries.ReportFacts.unit_totals`), the ``ALL`` block
-adds up the units' totals, and each block's figures
-(:func:`~fitapp.scoring.indicators.block_figures`) go through
-:func:`~fitapp.scoring.suppression.hidden_cells`.
+with record keys, summed into its unit's group totals
+(:meth:`~fitapp.reports.queries.ReportFacts.unit_totals`). Each unit's
+totals are protected with the cell-key method
+(:func:`~fitapp.scoring.protection.shown_totals`) and become its figures
+(:func:`~fitapp.scoring.figures.block_figures`). The ``ALL`` block is a
+fixed total of its own (the whole organisation, or all of a reader's units)
+or, for units a user chose, the sum of their protected figures (§7.5).
 """
 from __future__ import annotations
 
@@ -25,12 +27,16 @@ from fitapp.extensions import db
 from fitapp.models import Unit
 from fitapp.norms_service import NoActiveNormSet, active_norm_set_key
 from fitapp.reports.queries import ReportFacts, ReportInputs, report_facts
-from fitapp.scoring.indicators import BlockTotals, block_figures, block_totals, merged_totals
+from fitapp.disclosure import ptable_in_force
 from fitapp.scoring import periods
+from fitapp.scoring.figures import Figure, block_figures
+from fitapp.scoring.indicators import BlockTotals, block_totals
 from fitapp.scoring.periods import Period
-from fitapp.scoring.suppression import hidden_cells
+from fitapp.scoring.protection import Protection, published_totals, shown_totals
 
 ALL_UNITS = "ALL"
+# The report file's protection column for exact figures (interchange.md).
+EXACT = "exact"
 
 
 class ReportError(Exception):
@@ -54,6 +60,12 @@ class ReportRow(NamedTuple):
     denominator: int | None
     value: Decimal | None
     suppressed: bool
+    protection: str
+
+
+def current_protection() -> Protection:
+    """The organisation's perturbation table in force and the display threshold (metrics.md §7.3–§7.4)."""
+    return Protection(ptable_in_force(), current_app.config["SUPPRESSION_THRESHOLD"])
 
 
 def report_period(year: int, tertial_no: int, ytd: bool) -> Period:
@@ -64,13 +76,15 @@ def report_period(year: int, tertial_no: int, ytd: bool) -> Period:
         raise ReportError(str(problem)) from None
 
 
-def build_report(year: int, tertial: int, ytd: bool, unit_codes: list[str], as_of: date) -> list[ReportRow]:
-    """Rows for each unit (in code order) and then for all of them together, suppressed per block.
+def build_report(year: int, tertial: int, ytd: bool, unit_codes: list[str], as_of: date, *,
+                 exact: bool = False) -> list[ReportRow]:
+    """Rows for each unit (in code order) and then for all of them together (metrics.md §6–§7).
 
-    metrics.md §6 for the figures, §7 for suppression with the threshold in
-    ``SUPPRESSION_THRESHOLD``. No unit codes means every unit.
+    Protected figures unless ``exact``. No unit codes means every unit, and
+    ALL is then the whole organisation, a cell of its own; with unit codes,
+    ALL is the sum of their protected figures (§7.5).
     """
-    return compute_report(year, tertial, ytd, unit_codes, as_of).rows
+    return compute_report(year, tertial, ytd, unit_codes, as_of, exact=exact).rows
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,13 @@ class ComputedReport:
     units: list[tuple[int, str]]
     rows: list[ReportRow]
     facts: ReportFacts
+    protection: Protection | None
+    fixed_total: bool
+
+    @property
+    def with_rereferral(self) -> bool:
+        """The period is reported for `not_rereferred_12m` (metrics.md §6)."""
+        return self.facts.with_rereferral
 
     @cached_property
     def inputs(self) -> ReportInputs:
@@ -104,21 +125,45 @@ class ComputedReport:
         return self._blocks.get(unit_id) or ReportInputs([], [], [], {}, self.inputs.parameter_sets)
 
 
-def compute_report(year: int, tertial: int, ytd: bool, unit_codes: list[str], as_of: date) -> ComputedReport:
-    """:func:`build_report`, keeping the period, the units and the inputs."""
+def compute_report(year: int, tertial: int, ytd: bool, unit_codes: list[str], as_of: date, *,
+                   exact: bool = False, fixed_total: bool | None = None) -> ComputedReport:
+    """:func:`build_report`, keeping the period, the units and the inputs.
+
+    ``fixed_total``: ALL is a cell of its own (the whole organisation, or all
+    the units in the reader's scope) rather than the sum of the chosen units'
+    protected figures; by default when no unit codes are given (§7.5).
+    """
     period = report_period(year, tertial, ytd)
     units = resolve_units(unit_codes)
-    threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+    protection = None if exact else current_protection()
+    fixed = not unit_codes if fixed_total is None else fixed_total
     with gc_paused():
         facts = report_facts(period, _scope(units, unit_codes), as_of)
         _check_norm_set(facts.parameter_sets)
-        totals = facts.unit_totals()
+        blocks = publish_blocks(facts.unit_totals(), [unit_id for unit_id, _ in units], protection, fixed)
         rows: list[ReportRow] = []
-        for unit_id, code in units:
-            rows.extend(_block(period, code, totals.get(unit_id) or block_totals((), ()), threshold))
-        # ALL is the union of the units in scope: their totals add up.
-        rows.extend(_block(period, ALL_UNITS, merged_totals(totals.values()), threshold))
-    return ComputedReport(period, units, rows, facts)
+        codes = dict(units)
+        label = protection.id if protection is not None else EXACT
+        threshold = protection.threshold if protection is not None else None
+        for unit_id, shown in blocks.items():
+            figures = block_figures(shown, threshold, with_rereferral=facts.with_rereferral)
+            rows.extend(_rows(period, codes.get(unit_id, ALL_UNITS), figures, label))
+    return ComputedReport(period, units, rows, facts, protection, fixed)
+
+
+def publish_blocks(totals: dict[int, BlockTotals], unit_ids: Sequence[int], protection: Protection | None,
+                   fixed_total: bool) -> dict[int | None, BlockTotals]:
+    """The shown totals of each unit, in the given order, and of ALL (key None) (metrics.md §7.5).
+
+    Each unit is a cell of its own; ALL is one too when it is a fixed total,
+    else the sum of the units' protected totals.
+    """
+    table = protection.table if protection is not None else None
+    blocks = [totals.get(unit_id) or block_totals((), ()) for unit_id in unit_ids]
+    shown: dict[int | None, BlockTotals] = {
+        unit_id: shown_totals(block, table) for unit_id, block in zip(unit_ids, blocks)}
+    shown[None] = published_totals(blocks, table, one_cell=fixed_total)
+    return shown
 
 
 @contextmanager
@@ -172,18 +217,9 @@ def _check_norm_set(parameter_sets: frozenset[str]) -> None:
         )
 
 
-def _block(period: Period, unit: str, totals: BlockTotals, threshold: int) -> list[ReportRow]:
-    """One unit's (or ALL's) cells, suppressed as one block (metrics.md §7).
-
-    Each row is built once, already hidden or shown: no intermediate cells.
-    """
-    figures = block_figures(totals, threshold)
-    hidden = hidden_cells(figures, threshold)
+def _rows(period: Period, unit: str, figures: list[Figure], protection: str) -> list[ReportRow]:
+    """One unit's (or ALL's) report rows from its figures; a hidden figure keeps only its labels."""
     label = period.label
     # tuple.__new__ is ReportRow._make without its checks: the fields are complete by construction.
     new = tuple.__new__
-    return [
-        new(ReportRow, (label, unit, breakdown, group, indicator, kind, None, None, None, True)) if hide
-        else new(ReportRow, (label, unit, breakdown, group, indicator, kind, numerator, denominator, value, False))
-        for (breakdown, group, indicator, kind, numerator, denominator, value), hide in zip(figures, hidden)
-    ]
+    return [new(ReportRow, (label, unit, *figure, protection)) for figure in figures]

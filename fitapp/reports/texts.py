@@ -66,7 +66,8 @@ INDICATOR_DEFINITIONS = {
                              "referral. Denominator: closed cases with a referral date."),
     "not_rereferred_12m": _l("Share of the children and young people who take part, in any role, in no new "
                              "case in the same district that starts within 365 days after this case ended. "
-                             "Denominator: those whose case ended at least 365 days before the report date."),
+                             "Denominator: every child or young person in the closed cases. Reported only for a period that ended "
+                             "at least 365 days before the date the figures are shown as of."),
     "srs_mean": _l("Mean total of the alliance ratings (SRS, CSRS) people made about themselves in the closed "
                    "cases, children's and parents' together."),
     "srs_below_36": _l("Share of those alliance ratings with a total below 36.0. Denominator: those ratings."),

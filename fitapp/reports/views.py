@@ -1,12 +1,13 @@
 """What the report pages show, computed from report rows and inputs: pure functions, no Flask, no SQL.
 
 The §6 cells come from :func:`fitapp.reports.services.compute_report`, already
-suppressed (metrics.md §7). This module arranges them for the pages and adds
+protected (metrics.md §7). This module arranges them for the pages and adds
 what the report file has no cells for: the outcome categories with the
 clinical and non-clinical intake groups apart (§4), the parents' own ratings
 as their own section (§5), the same tertial in earlier years (§6 "Periods"),
-targets met or not, and the unit comparison. Every figure here is suppressed
-with the same threshold before it reaches a page or an export.
+targets met or not, and the unit comparison. Every figure added here is
+protected by the same cell-key method and table before it reaches a page or
+an export (exact only when the caller asks for a unit head's exact figures).
 """
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from fitapp.scoring.ckm import KEY_MODULUS
+from fitapp.scoring.figures import block_figures
 from fitapp.scoring.indicators import (
-    ALL_GROUP, INDICATOR_KINDS, INDICATORS, Cell, ClosedEpisode, IndexPerson, compute_indicators,
+    ALL_GROUP, INDICATOR_KINDS, INDICATORS, Cell, ClosedEpisode, IndexPerson, block_entries, block_totals,
     group_sort_key,
 )
 from fitapp.scoring.numbers import CONTEXT, FOUR_DECIMALS, round_half_up
-from fitapp.scoring.suppression import suppress
+from fitapp.scoring.protection import Protection, published_totals
 
 DETAIL_BREAKDOWNS = ("gender", "age_band", "intervention")
 # metrics.md §6 person-level indicators that mean something for a parent's own ratings.
@@ -89,16 +92,23 @@ def breakdown_tables(rows: Iterable, breakdowns: Sequence[str] = DETAIL_BREAKDOW
 
 # ---------------------------------------------------------------- parents' own ratings (§5)
 
+# A block of a page: the closed episodes and the persons of one unit, or of several that are
+# either one cell (a fixed total) or a sum of their own cells (units a user chose, §7.5).
+UnitRecords = tuple[Sequence[ClosedEpisode], Sequence[IndexPerson]]
 
-def parent_cells(episodes: Sequence[ClosedEpisode], parents: Sequence[IndexPerson], threshold: int) -> list[Cell]:
-    """Parents' own outcome figures, all and by gender, suppressed as one block (metrics.md §5–§7).
+
+def parent_cells(units: Sequence[UnitRecords], protection: Protection | None, *, one_cell: bool) -> list[Cell]:
+    """Parents' own outcome figures, all and by gender, protected like the index figures (metrics.md §5, §7).
 
     ``index_persons`` here counts parents; ``coverage`` the parents with an
     own outcome rating, ``paired`` those whose own series has n ≥ 2 (scored).
+    Each parent's participant record key makes the cell keys.
     """
-    cells = compute_indicators(episodes, parents, [])
-    kept = [c for c in cells if c.indicator in PARENT_INDICATORS and c.breakdown in PARENT_BREAKDOWNS]
-    return suppress(kept, threshold)
+    blocks = [block_totals(*block_entries(episodes, parents, [])) for episodes, parents in units]
+    table = protection.table if protection is not None else None
+    threshold = protection.threshold if protection is not None else None
+    figures = block_figures(published_totals(blocks, table, one_cell=one_cell), threshold)
+    return [Cell(*f) for f in figures if f[2] in PARENT_INDICATORS and f[0] in PARENT_BREAKDOWNS]
 
 
 # ---------------------------------------------------------------- categories by intake group (§4)
@@ -121,94 +131,74 @@ class IntakeRow:
     categories: dict[str, CategoryFigure]
 
 
-def intake_category_table(persons: Sequence[IndexPerson], published: Mapping[str, object],
-                          threshold: int) -> list[IntakeRow]:
+# metrics.md §4: a series starting at or above the cutoff is never recovered.
+IMPOSSIBLE = frozenset({("non_clinical", "recovered")})
+IntakeCounts = dict[tuple[str, str], tuple[int, int]]
+
+
+def intake_counts(persons: Sequence[IndexPerson]) -> IntakeCounts:
+    """(count, sum of record keys) of the paired index series per (intake group, category or "total")."""
+    counts: IntakeCounts = {}
+    for group in INTAKE_GROUPS:
+        for column in ("total", *CATEGORY_COLUMNS):
+            if (group, column) not in IMPOSSIBLE:
+                counts[(group, column)] = (0, 0)
+    for person in persons:
+        series = person.index_series
+        if series is None or not series.paired:
+            continue
+        group = "clinical" if series.intake_clinical else "non_clinical"
+        # Paired scored series are never not_scored or single_rating (§4).
+        for key in ((group, "total"), (group, series.category)):
+            n, keys = counts[key]
+            counts[key] = (n + 1, keys + person.record_key)
+    return counts
+
+
+def intake_category_table(units: Sequence[Sequence[IndexPerson]], protection: Protection | None, *,
+                          one_cell: bool) -> list[IntakeRow]:
     """Outcome categories of the paired index series, clinical and non-clinical intake apart (metrics.md §4).
 
-    Counts of 1..threshold−1 are hidden (§7). Because the rows and columns add
-    up to figures published elsewhere on the page (``published``: the block's
-    `all` cells of paired, reliable_improvement, recovered and deteriorated),
-    a hidden count must never be the only hidden one in a sum whose total is
-    known: :func:`protect` hides more until none is.
+    Each count is protected with its own cell key and shown by §7.4; a share
+    is the protected count over the protected total of its intake group. A
+    block of chosen units adds up their protected counts (§7.5).
     """
-    series = [p.index_series for p in persons if p.index_series is not None and p.index_series.paired]
-    counts: dict[tuple[str, str], int] = {}
-    for group in INTAKE_GROUPS:
-        members = [s for s in series if bool(s.intake_clinical) == (group == "clinical")]
-        counts[(group, "total")] = len(members)
-        for category in CATEGORY_COLUMNS:
-            counts[(group, category)] = sum(_category(s) == category for s in members)
-    impossible = {("non_clinical", "recovered")}  # §4: a series starting at or above c is never recovered
-    shown = {name: cell for name, cell in published.items() if not cell.suppressed}
-    lines: list[list[tuple[str, str]]] = [
-        [("clinical", c) for c in CATEGORY_COLUMNS] + [("clinical", "total")],
-        [("non_clinical", c) for c in CATEGORY_COLUMNS if ("non_clinical", c) not in impossible]
-        + [("non_clinical", "total")],
-    ]
-    fixed: set[tuple[str, str]] = set()
-    if "paired" in shown:
-        lines.append([("clinical", "total"), ("non_clinical", "total")])
-    if "recovered" in shown:
-        fixed |= {("clinical", "recovered"), ("clinical", "total")}
-    if "reliable_improvement" in shown:
-        lines.append([("clinical", "recovered"), ("clinical", "improved"), ("non_clinical", "improved")])
-    if "deteriorated" in shown:
-        lines.append([("clinical", "deteriorated"), ("non_clinical", "deteriorated")])
-    if {"paired", "reliable_improvement", "deteriorated"} <= set(shown):
-        lines.append([("clinical", "unchanged"), ("non_clinical", "unchanged")])
-    values = {key: value for key, value in counts.items() if key not in impossible}
-    hidden = protect(values, lines, fixed, threshold)
+    per_unit = [intake_counts(persons) for persons in units]
+    if one_cell or protection is None:
+        merged: IntakeCounts = {}
+        for counts in per_unit:
+            for key, (n, keys) in counts.items():
+                before = merged.get(key, (0, 0))
+                merged[key] = (before[0] + n, before[1] + keys)
+        per_unit = [merged]
+    shown: dict[tuple[str, str], int] = {}
+    for counts in per_unit:
+        for key, (n, keys) in counts.items():
+            protected = n if protection is None else protection.table.perturb(n, keys % KEY_MODULUS)
+            shown[key] = shown.get(key, 0) + protected
+    threshold = protection.threshold if protection is not None else 0
     rows = []
     for group in INTAKE_GROUPS:
-        total_key = (group, "total")
-        total = _category_figure(counts[total_key], None, total_key in hidden)
+        total = shown.get((group, "total"), 0)
         categories = {}
         for category in CATEGORY_COLUMNS:
-            key = (group, category)
-            if key in impossible:
+            if (group, category) in IMPOSSIBLE:
                 categories[category] = CategoryFigure(None, None, False, possible=False)
             else:
-                categories[category] = _category_figure(
-                    counts[key], None if total_key in hidden else counts[total_key], key in hidden)
-        rows.append(IntakeRow(group, total, categories))
+                categories[category] = _category_figure(shown.get((group, category), 0), total, threshold)
+        rows.append(IntakeRow(group, _category_figure(total, None, threshold), categories))
     return rows
 
 
-def _category(series) -> str:
-    # Paired scored series are never not_scored or single_rating (§4).
-    return series.category
-
-
-def _category_figure(count: int, total: int | None, hidden: bool) -> CategoryFigure:
-    if hidden:
+def _category_figure(count: int, total: int | None, threshold: int) -> CategoryFigure:
+    """A shown count and its share of ``total`` by the display rule of metrics.md §7.4."""
+    if 0 < count < threshold:
         return CategoryFigure(None, None, True)
+    if total is None or 0 < total < threshold:
+        return CategoryFigure(count, None, False)
+    count = min(count, total)  # a protected count above its protected total is lowered to it
     share = round_half_up(CONTEXT.divide(Decimal(count), total), FOUR_DECIMALS) if total else None
     return CategoryFigure(count, share, False)
-
-
-def protect(values: Mapping, lines: Sequence[Sequence], fixed: Iterable, threshold: int) -> set:
-    """Keys to hide: counts of 1..threshold−1, then more until no line has exactly one hidden member.
-
-    A line is a set of cells whose sum is known (from the table itself or a
-    figure published elsewhere), so a lone hidden member could be found by
-    subtraction (metrics.md §7, secondary suppression). The extra cell hidden
-    is the line's smallest non-zero shown one that is not ``fixed``
-    (published elsewhere); ties go to the first in the line. Repeats until
-    nothing changes, since hiding a cell can leave another line with one.
-    """
-    fixed = set(fixed)
-    hidden = {key for key, value in values.items() if 1 <= value < threshold}
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(key in hidden for key in line) != 1:
-                continue
-            candidates = [k for k in line if k not in hidden and k not in fixed and values[k] > 0]
-            if candidates:
-                hidden.add(min(candidates, key=lambda k: (values[k], line.index(k))))
-                changed = True
-    return hidden
 
 
 # ---------------------------------------------------------------- over time (§6 "Periods")

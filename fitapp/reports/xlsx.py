@@ -1,9 +1,10 @@
 """The report as an XLSX workbook (openpyxl): one sheet per breakdown, plus parents and intake groups.
 
 The breakdown sheets hold exactly the cells of the report file
-(interchange.md), as numbers. A suppressed cell (metrics.md §7) keeps its
-labels, has no numerator, denominator or value, and shows "<5" (the
-threshold) in the value column.
+(interchange.md), as numbers, with the protection column naming the
+perturbation table. A hidden cell (metrics.md §7.4) keeps its labels, has no
+numerator, denominator or value, and shows "<5" (the threshold) in the value
+column. An export always holds protected figures.
 """
 from __future__ import annotations
 
@@ -17,20 +18,23 @@ from fitapp.reports.export import HEADER
 from fitapp.reports.views import CATEGORY_COLUMNS
 from fitapp.scoring.indicators import BREAKDOWNS
 
-INTAKE_HEADER = ("period", "unit", "intake_group", "category", "count", "share", "suppressed")
+INTAKE_HEADER = ("period", "unit", "intake_group", "category", "count", "share", "suppressed", "protection")
 
 
 def report_workbook(period: str, rows: Sequence, parents: Mapping[str, Sequence], intake: Mapping[str, Sequence],
-                    threshold: int) -> bytes:
-    """The workbook as bytes; sheets ``all``, ``gender``, ``age_band``, ``intervention``, ``parents``, ``intake``."""
+                    threshold: int, protection: str) -> bytes:
+    """The workbook as bytes; sheets ``all``, ``gender``, ``age_band``, ``intervention``, ``parents``, ``intake``.
+
+    ``protection``: the id of the table that made the figures (metrics.md §7.3).
+    """
     book = Workbook()
     book.remove(book.active)
     for breakdown in BREAKDOWNS:
-        _cell_sheet(book, breakdown, (r for r in rows if r.breakdown == breakdown), threshold)
+        _cell_sheet(book, breakdown, (r for r in rows if r.breakdown == breakdown), threshold, protection)
     parent_rows = [(unit, cell) for unit, cells in parents.items() for cell in cells]
     sheet = _sheet(book, "parents", HEADER)
     for unit, cell in parent_rows:
-        sheet.append(_cell_line(period, unit, cell, threshold))
+        sheet.append(_cell_line(period, unit, cell, threshold, protection))
     sheet = _sheet(book, "intake", INTAKE_HEADER)
     for unit, table in intake.items():
         for row in table:
@@ -38,10 +42,10 @@ def report_workbook(period: str, rows: Sequence, parents: Mapping[str, Sequence]
                 if not figure.possible:
                     continue
                 if figure.suppressed:
-                    sheet.append([period, unit, row.group, category, None, f"<{threshold}", 1])
+                    sheet.append([period, unit, row.group, category, None, f"<{threshold}", 1, protection])
                 else:
                     share = None if figure.share is None else float(figure.share)
-                    sheet.append([period, unit, row.group, category, figure.count, share, 0])
+                    sheet.append([period, unit, row.group, category, figure.count, share, 0, protection])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -56,16 +60,16 @@ def _sheet(book: Workbook, title: str, header: Sequence[str]):
     return sheet
 
 
-def _cell_sheet(book: Workbook, title: str, rows: Iterable, threshold: int) -> None:
+def _cell_sheet(book: Workbook, title: str, rows: Iterable, threshold: int, protection: str) -> None:
     sheet = _sheet(book, title, HEADER)
     for row in rows:
-        sheet.append(_cell_line(row.period, row.unit, row, threshold))
+        sheet.append(_cell_line(row.period, row.unit, row, threshold, protection))
 
 
-def _cell_line(period: str, unit: str, cell, threshold: int) -> list:
+def _cell_line(period: str, unit: str, cell, threshold: int, protection: str) -> list:
     labels = [period, unit, cell.breakdown, cell.group, cell.indicator]
     if cell.suppressed:
-        return labels + [None, None, f"<{threshold}", 1]
+        return labels + [None, None, f"<{threshold}", 1, protection]
     value = None if cell.value is None else (int(cell.value) if cell.kind == "count" else float(cell.value))
     numerator = None if cell.numerator is None else int(cell.numerator)
-    return labels + [numerator, cell.denominator, value, 0]
+    return labels + [numerator, cell.denominator, value, 0, protection]

@@ -1,4 +1,4 @@
-"""Pure scoring: totals, norms, series, categories, indicators, suppression, alerts.
+"""Pure scoring: totals, norms, series, categories, indicators, disclosure control, alerts.
 
 Implements ../shared/spec/metrics.md. No Flask or SQLAlchemy here (a test
 checks this), so screens, exports and the CLI all share these functions.
@@ -26,11 +26,11 @@ from fitapp.scoring.indicators import (
     ClosedEpisode,
     IndexPerson,
     age_band,
-    compute_indicators,
     gender_group,
     is_rereferred,
-    rereferral_eligible,
+    rereferral_reported,
 )
+from fitapp.scoring.figures import compute_indicators
 from fitapp.scoring.instruments import (
     ALL_INSTRUMENTS,
     ALLIANCE_INSTRUMENTS,
@@ -68,18 +68,18 @@ from fitapp.scoring.series import (
     select_index_series,
     summarise_series,
 )
-from fitapp.scoring.suppression import suppress
+from fitapp.scoring.protection import Protection
 
 __all__ = [
     "ALLIANCE_INSTRUMENTS", "ALL_INSTRUMENTS", "Alert", "BREAKDOWNS", "BUILTIN_SETS", "CATEGORIES",
     "CATEGORY_LABELS_SV", "CYP_IAPT", "Cell", "ClosedEpisode", "DEFAULT_SET_KEY", "EPISODE_LEVEL",
     "GROUP_ORDER", "INDICATORS", "INSTRUMENTS", "IndexPerson", "InvalidValue", "NormRow", "NormSet",
-    "OUTCOME_INSTRUMENTS", "PCOMS_2003", "PERSON_LEVEL", "Period", "RatingPoint", "SCORED_INSTRUMENTS",
+    "OUTCOME_INSTRUMENTS", "PCOMS_2003", "PERSON_LEVEL", "Period", "Protection", "RatingPoint", "SCORED_INSTRUMENTS",
     "SeriesSummary", "Trajectory", "TrajectoryPoint", "age_at", "age_band", "alliance_alerts",
     "below_expected", "categorise", "clinical_cutoff", "compute_indicators", "default_instrument",
     "deterioration_alert", "episode_alerts", "expected_trajectory", "gender_group", "intake_band",
     "is_alliance", "is_outcome", "is_rereferred", "is_scored", "jacobson_truax_rows", "no_progress_alert",
-    "parse_item", "parse_total", "reliable_change", "rereferral_eligible", "select_index_series",
-    "series_alerts", "summarise_series", "suppress", "tertial", "tertial_of", "total", "whole_year",
+    "parse_item", "parse_total", "reliable_change", "rereferral_reported", "select_index_series",
+    "series_alerts", "summarise_series", "tertial", "tertial_of", "total", "whole_year",
     "year_to_date",
 ]

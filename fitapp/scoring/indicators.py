@@ -86,7 +86,11 @@ GROUP_ORDER: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class ClosedEpisode:
-    """An episode whose end date falls in the period (metrics.md §5)."""
+    """An episode whose end date falls in the period (metrics.md §5).
+
+    ``record_key`` is the episode's record key (metrics.md §7.2): the
+    episode-level counts add it up into their cell keys.
+    """
 
     episode_id: Hashable
     intervention: str
@@ -95,15 +99,18 @@ class ClosedEpisode:
     end_date: date
     end_reason: str
     n_sessions: int
+    record_key: int = 0
 
 
 @dataclass(frozen=True)
 class IndexPerson:
     """An index person in a closed episode (metrics.md §5).
 
-    The caller decides ``eligible_for_rereferral`` (see
-    :func:`rereferral_eligible`) and ``rereferred_12m`` (see
-    :func:`is_rereferred`), since both need other episodes of the district.
+    The caller decides ``rereferred_12m`` (see :func:`is_rereferred`), since
+    it needs other episodes of the district; whether the period is reported
+    for `not_rereferred_12m` at all is the period's matter
+    (:func:`rereferral_reported`). ``record_key`` is the participant's record
+    key (metrics.md §7.2).
     """
 
     episode_id: Hashable
@@ -114,8 +121,8 @@ class IndexPerson:
     intervention: str
     has_self_outcome_rating: bool
     index_series: SeriesSummary | None
-    eligible_for_rereferral: bool
     rereferred_12m: bool
+    record_key: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,9 +132,9 @@ class Cell:
     count: ``numerator`` is the count, ``denominator`` None, ``value`` the
     count. share: numerator/denominator. mean: ``numerator`` None,
     ``denominator`` n. ``value`` is rounded half-up to 4 decimals and None
-    for a share or mean with denominator 0. ``suppressed`` is set by
-    :func:`fitapp.scoring.suppression.suppress` (metrics.md §7), which then
-    blanks numerator, denominator and value.
+    for a share or mean with denominator 0. A ``suppressed`` cell (a
+    protected figure shown as "<5", metrics.md §7.4) has no numerator,
+    denominator or value.
     """
 
     breakdown: str
@@ -148,7 +155,9 @@ class AllianceTally(NamedTuple):
     """The self-rated SRS/CSRS ratings of one closed episode, summed (metrics.md §6 srs_mean, srs_below_36).
 
     ``total`` is the sum of their totals, ``below`` how many totals are below
-    :data:`SRS_LOW`. Tallies add up: an episode may come in several.
+    :data:`SRS_LOW`; ``key_sum`` and ``below_key_sum`` are the sums of the
+    record keys of those ratings (metrics.md §7.2). Tallies add up: an
+    episode may come in several.
     """
 
     episode_id: Hashable
@@ -156,18 +165,24 @@ class AllianceTally(NamedTuple):
     ratings: int
     total: Decimal
     below: int
+    key_sum: int = 0
+    below_key_sum: int = 0
 
 
-def alliance_tallies(srs_totals: Iterable[tuple[Hashable, str, Decimal]]) -> list[AllianceTally]:
-    """One :class:`AllianceTally` per episode of (episode_id, intervention, total) ratings (metrics.md §6)."""
+def alliance_tallies(srs_totals: Iterable[tuple]) -> list[AllianceTally]:
+    """One :class:`AllianceTally` per episode of (episode_id, intervention, total[, record key]) ratings
+    (metrics.md §6)."""
     tallies: dict[tuple[Hashable, str], list] = {}
-    for episode_id, intervention, total in srs_totals:
-        tally = tallies.setdefault((episode_id, intervention), [0, Decimal(0), 0])
+    for episode_id, intervention, total, *key in srs_totals:
+        record_key = key[0] if key else 0
+        tally = tallies.setdefault((episode_id, intervention), [0, Decimal(0), 0, 0, 0])
+        below = total < SRS_LOW
         tally[0] += 1
         tally[1] += total
-        tally[2] += total < SRS_LOW
-    return [AllianceTally(episode_id, intervention, n, total, below)
-            for (episode_id, intervention), (n, total, below) in tallies.items()]
+        tally[2] += below
+        tally[3] += record_key
+        tally[4] += record_key if below else 0
+    return [AllianceTally(episode_id, intervention, *tally) for (episode_id, intervention), tally in tallies.items()]
 
 
 def is_rereferred(end_date: date, other_episode_starts: Iterable[date]) -> bool:
@@ -183,9 +198,18 @@ def starts_within_a_year(end_date: date, start: date | None) -> bool:
     return start is not None and end_date < start <= end_date + _REREFERRAL_WINDOW
 
 
-def rereferral_eligible(end_date: date, as_of: date) -> bool:
-    """True if the episode ended ≥ 365 days before ``as_of`` (metrics.md §6, not_rereferred_12m)."""
-    return (as_of - end_date).days >= REREFERRAL_DAYS
+def rereferral_reported(period_end: date, as_of: date) -> bool:
+    """True if `not_rereferred_12m` is reported for a period ending on ``period_end`` (metrics.md §6).
+
+    Only a period that ended at least 365 days before ``as_of``: then every
+    episode's window has run its course, and a later as-of date changes nothing.
+    """
+    return (as_of - period_end).days >= REREFERRAL_DAYS
+
+
+def rereferral_reportable_from(period_end: date) -> date:
+    """The first as-of date on which `not_rereferred_12m` is reported for the period (metrics.md §6)."""
+    return period_end + _REREFERRAL_WINDOW
 
 
 def gender_group(gender: str | None, age: int | None) -> str:
@@ -226,57 +250,34 @@ def group_sort_key(breakdown: str, group: str) -> tuple[int, str]:
     return (order.index(group), "") if group in order else (len(order), group)
 
 
-def compute_indicators(
-    episodes: Sequence[ClosedEpisode],
-    persons: Sequence[IndexPerson],
-    srs_totals: Sequence[tuple[Hashable, str, Decimal]],
-) -> list[Cell]:
-    """All §6 indicators for one period and scope (metrics.md §6).
+# Facts and totals. A person's facts and a group's person totals (the facts summed column by
+# column) share one layout, PERSON_*; an episode's facts and a group's episode totals likewise,
+# EPISODE_*. Integers only: the totals of the units add up to those of ALL exactly, and every
+# mean is one exact division. Each count has a key column beside it, the sum of the record keys
+# of the records it counts (metrics.md §7.2): the cell key of the count is that sum mod 10^9.
 
-    ``srs_totals`` holds (episode_id, intervention, total) for every
-    self-rated SRS/CSRS rating in the closed episodes. Returns the `all`
-    breakdown for every indicator, person-level indicators by gender,
-    age_band and intervention, episode-level ones by intervention. Cells are
-    ordered by breakdown, then group (§6 order), then indicator (§6 order).
-    """
-    return [Cell(*figure) for figure in indicator_figures(episodes, persons, alliance_tallies(srs_totals))]
+# Person counts: index persons, covered (a self-rated outcome rating), paired, reliably improved,
+# clinical at intake, recovered, deteriorated, not re-referred within 12 months.
+P_PERSONS, P_COVERED, P_PAIRED, P_IMPROVED, P_CLINICAL, P_RECOVERED, P_DETERIORATED, P_KEPT = range(8)
+PERSON_COUNTS = 8
+# Sums over the paired persons: F in tenths, F² in hundredths, d in tenths.
+P_SUM_F, P_SUM_F2, P_SUM_D = 8, 9, 10
+# The key of count c is at PERSON_KEYS + c.
+PERSON_KEYS = 11
+PERSON_WIDTH = PERSON_KEYS + PERSON_COUNTS
 
+# Episode counts: closed episodes, dropouts, with a referral date, started within 30 days,
+# self-rated SRS/CSRS ratings, of them below 36.0.
+E_EPISODES, E_DROPOUT, E_REFERRED, E_WITHIN, E_SRS, E_SRS_BELOW = range(6)
+EPISODE_COUNTS = 6
+# Sums: sessions and days over the episodes, SRS/CSRS totals in tenths over the ratings.
+E_SESSIONS, E_DAYS, E_SRS_TOTAL = 6, 7, 8
+# The key of count c is at EPISODE_KEYS + c.
+EPISODE_KEYS = 9
+EPISODE_WIDTH = EPISODE_KEYS + EPISODE_COUNTS
 
-# What indicator_figures() returns: the fields of a Cell, in order, before suppression.
-Figure = tuple[str, str, str, str, int | None, int | None, Decimal | None]
-
-# A person's facts and a group's person totals (the facts summed column by column) share one
-# layout: (persons, covered, paired, improved, clinical at intake, recovered, deteriorated,
-# eligible for re-referral, not re-referred, F in tenths, F² in hundredths, d in tenths), F and d
-# of paired persons only. An episode's facts and a group's episode totals likewise: (episodes,
-# sessions, days, dropouts, with a referral date, started within 30 days, self-rated SRS/CSRS
-# ratings, the sum of their totals in tenths, how many are below 36.0). Integers only: the
-# totals of the units add up to those of ALL exactly, and every mean is one exact division.
 PersonFact = tuple[int, ...]
 EpisodeFact = tuple[int, ...]
-PERSON_WIDTH = 12
-EPISODE_WIDTH = 9
-# The indicators of each level in table order: the order of the figures below.
-EPISODE_INDICATORS = tuple(indicator for indicator in INDICATORS if indicator in EPISODE_LEVEL)
-PERSON_INDICATORS = tuple(indicator for indicator in INDICATORS if indicator in PERSON_LEVEL)
-
-
-def indicator_figures(
-    episodes: Sequence[ClosedEpisode],
-    persons: Sequence[IndexPerson],
-    alliance: Sequence[AllianceTally],
-) -> list[Figure]:
-    """:func:`compute_indicators` as plain tuples, in the same order (metrics.md §6).
-
-    Each tuple holds a :class:`Cell`'s fields in order, unsuppressed. Reports
-    make tens of thousands of them, so they are tuples, not cells. Each record
-    is turned into its facts once (:func:`person_fact`, :func:`episode_fact`),
-    the facts are summed per group (:func:`block_totals`), and the figures
-    come from the sums (:func:`block_figures`). The alliance ratings come
-    already summed per episode (see :func:`alliance_tallies`).
-    """
-    _check_consistent(episodes, persons, alliance)
-    return block_figures(block_totals(*block_entries(episodes, persons, alliance)))
 
 
 def block_entries(
@@ -289,7 +290,7 @@ def block_entries(
     srs = _srs_by_episode(alliance)
     episode_entries = [
         (e.intervention, episode_fact(e.referral_date, e.start_date, e.end_date, e.end_reason, e.n_sessions,
-                                      *srs.get(e.episode_id, _NO_ALLIANCE)))
+                                      *srs.get(e.episode_id, _NO_ALLIANCE), e.record_key))
         for e in episodes
     ]
     person_entries = [(*person_groups(p.gender, p.birth_year, p.episode_start), p.intervention, _person_fact(p))
@@ -297,15 +298,16 @@ def block_entries(
     return episode_entries, person_entries
 
 
-_NO_ALLIANCE = (0, 0, 0)
+_NO_ALLIANCE = (0, 0, 0, 0, 0)
 
 
-def _srs_by_episode(alliance: Iterable[AllianceTally]) -> dict[Hashable, tuple[int, int, int]]:
-    """(ratings, sum of totals in tenths, totals below 36.0) of each episode's tallies."""
-    sums: dict[Hashable, tuple[int, int, int]] = {}
-    for episode_id, _, ratings, total, below in alliance:
+def _srs_by_episode(alliance: Iterable[AllianceTally]) -> dict[Hashable, tuple[int, int, int, int, int]]:
+    """(ratings, sum of totals in tenths, totals below 36.0, key sum, key sum of those below) per episode."""
+    sums: dict[Hashable, tuple[int, int, int, int, int]] = {}
+    for episode_id, _, ratings, total, below, key_sum, below_key_sum in alliance:
         before = sums.get(episode_id, _NO_ALLIANCE)
-        sums[episode_id] = (before[0] + ratings, before[1] + tenths(total), before[2] + below)
+        sums[episode_id] = (before[0] + ratings, before[1] + (tenths(total) or 0), before[2] + below,
+                            before[3] + key_sum, before[4] + below_key_sum)
     return sums
 
 
@@ -329,26 +331,31 @@ def _groups_at_age(gender: str | None, age: int | None) -> tuple[str, str]:
 
 def person_fact(
     covered: bool, series: tuple[int, int | None, int | None, bool | None, str | None] | None,
-    eligible: bool, rereferred: bool,
+    rereferred: bool, key: int,
 ) -> PersonFact:
     """What the person-level figures count of one index person (metrics.md §6), decided once.
 
     ``covered``: the person has a self-rated outcome rating. ``series``: the
     paired index series as (F in tenths, d in tenths, RC in hundredths,
     clinical at intake, category), or None when the index series is missing
-    or not paired. ``eligible``/``rereferred``: see :func:`rereferral_eligible`
-    and :func:`is_rereferred`.
+    or not paired. ``rereferred``: see :func:`is_rereferred`. ``key``: the
+    participant's record key (metrics.md §7.2).
     """
-    kept = eligible and not rereferred
+    kept = not rereferred
     if series is None:
-        return (1, covered, 0, 0, 0, 0, 0, eligible, kept, 0, 0, 0)
+        return (1, covered, 0, 0, 0, 0, 0, kept, 0, 0, 0,
+                key, key if covered else 0, 0, 0, 0, 0, 0, key if kept else 0)
     intake_x10, change_x10, rc_x100, intake_clinical, category = series
+    change = change_x10 or 0
     clinical = bool(intake_clinical)
     # d ≥ RC and d ≤ −RC compared in hundredths: d is in tenths.
-    improved = rc_x100 is not None and change_x10 * 10 >= rc_x100
-    deteriorated = rc_x100 is not None and change_x10 * 10 <= -rc_x100
-    return (1, covered, 1, improved, clinical, clinical and category == "recovered", deteriorated, eligible, kept,
-            intake_x10, intake_x10 * intake_x10, change_x10)
+    improved = rc_x100 is not None and change * 10 >= rc_x100
+    deteriorated = rc_x100 is not None and change * 10 <= -rc_x100
+    recovered = clinical and category == "recovered"
+    return (1, covered, 1, improved, clinical, recovered, deteriorated, kept,
+            intake_x10, intake_x10 * intake_x10, change,
+            key, key if covered else 0, key, key if improved else 0, key if clinical else 0,
+            key if recovered else 0, key if deteriorated else 0, key if kept else 0)
 
 
 def _person_fact(person: IndexPerson) -> PersonFact:
@@ -357,26 +364,27 @@ def _person_fact(person: IndexPerson) -> PersonFact:
     if series is not None and series.paired:
         paired = (tenths(series.intake_score), tenths(series.change), hundredths(series.rc),
                   series.intake_clinical, series.category)
-    return person_fact(bool(person.has_self_outcome_rating), paired, bool(person.eligible_for_rereferral),
-                       bool(person.rereferred_12m))
+    return person_fact(bool(person.has_self_outcome_rating), paired,  # type: ignore[arg-type]
+                       bool(person.rereferred_12m), person.record_key)
 
 
 def episode_fact(
     referral_date: date | None, start_date: date, end_date: date, end_reason: str, n_sessions: int,
-    srs_ratings: int, srs_total_x10: int, srs_below: int,
+    srs_ratings: int, srs_total_x10: int, srs_below: int, srs_key_sum: int, srs_below_key_sum: int, key: int,
 ) -> EpisodeFact:
-    """What the episode-level figures count of one closed episode (metrics.md §6), decided once."""
+    """What the episode-level figures count of one closed episode (metrics.md §6), decided once.
+
+    ``srs_*``: the episode's self-rated SRS/CSRS ratings (how many, their
+    totals summed in tenths, how many below 36.0, and the sums of their record
+    keys); ``key``: the episode's record key (metrics.md §7.2).
+    """
     referred = referral_date is not None
+    within = referred and (start_date - referral_date).days <= START_WITHIN_DAYS  # type: ignore[operator]
+    dropout = end_reason == DROPOUT_REASON
     return (
-        1,
-        n_sessions,
-        (end_date - start_date).days,
-        end_reason == DROPOUT_REASON,
-        referred,
-        referred and (start_date - referral_date).days <= START_WITHIN_DAYS,
-        srs_ratings,
-        srs_total_x10,
-        srs_below,
+        1, dropout, referred, within, srs_ratings, srs_below,
+        n_sessions, (end_date - start_date).days, srs_total_x10,
+        key, key if dropout else 0, key if referred else 0, key if within else 0, srs_key_sum, srs_below_key_sum,
     )
 
 
@@ -414,8 +422,8 @@ def block_totals(
     episode_totals = {"intervention": _summed(episodes_by_intervention)}
     # Every person is in exactly one gender group and every episode in one intervention group,
     # so `all` adds those up rather than summing every record again.
-    person_totals[ALL_GROUP] = {ALL_GROUP: _added(person_totals["gender"].values(), PERSON_WIDTH)}
-    episode_totals[ALL_GROUP] = {ALL_GROUP: _added(episode_totals["intervention"].values(), EPISODE_WIDTH)}
+    person_totals[ALL_GROUP] = {ALL_GROUP: added(person_totals["gender"].values(), PERSON_WIDTH)}
+    episode_totals[ALL_GROUP] = {ALL_GROUP: added(episode_totals["intervention"].values(), EPISODE_WIDTH)}
     return BlockTotals(person_totals, episode_totals)
 
 
@@ -424,7 +432,7 @@ def _summed(groups: dict[str, list]) -> dict[str, list[int]]:
     return {group: [sum(column) for column in zip(*facts)] for group, facts in groups.items()}
 
 
-def _added(totals: Iterable[list[int]], width: int) -> list[int]:
+def added(totals: Iterable[Sequence[int]], width: int) -> list[int]:
     """Totals added up column by column; zeros when there are none."""
     result = [0] * width
     for one in totals:
@@ -433,159 +441,39 @@ def _added(totals: Iterable[list[int]], width: int) -> list[int]:
 
 
 def merged_totals(blocks: Iterable[BlockTotals]) -> BlockTotals:
-    """The totals of the union of disjoint blocks (ALL from its units): every column adds up."""
-    merged = BlockTotals({breakdown: {} for breakdown in BREAKDOWNS},
-                         {breakdown: {} for breakdown in EPISODE_BREAKDOWNS})
-    merged.persons[ALL_GROUP][ALL_GROUP] = [0] * PERSON_WIDTH
-    merged.episodes[ALL_GROUP][ALL_GROUP] = [0] * EPISODE_WIDTH
+    """The totals of the union of disjoint blocks (ALL from its units): every column adds up.
+
+    Works on any layout whose columns add up: the protected totals of
+    :mod:`fitapp.scoring.protection` are merged the same way (metrics.md §7.5).
+    """
+    merged: BlockTotals | None = None
     for block in blocks:
+        if merged is None:
+            merged = BlockTotals({b: {g: list(t) for g, t in groups.items()} for b, groups in block.persons.items()},
+                                 {b: {g: list(t) for g, t in groups.items()} for b, groups in block.episodes.items()})
+            continue
         _add_into(merged.persons, block.persons)
         _add_into(merged.episodes, block.episodes)
-    return merged
+    return merged if merged is not None else block_totals((), ())
 
 
 def _add_into(target: dict[str, dict[str, list[int]]], source: dict[str, dict[str, list[int]]]) -> None:
     for breakdown, groups in source.items():
-        into = target[breakdown]
+        into = target.setdefault(breakdown, {})
         for group, totals in groups.items():
             before = into.get(group)
             into[group] = list(totals) if before is None else list(map(add, before, totals))
 
 
-def block_figures(totals: BlockTotals, threshold: int | None = None) -> list[Figure]:
-    """The figures of every group of a block, ordered by breakdown, group (§6 order), indicator (§6 order).
-
-    With ``threshold``, a cell that primary suppression hides whatever else
-    happens (a count, numerator or denominator of 1..threshold−1, metrics.md
-    §7) gets no value: it is never shown, and working out the values of the
-    many small groups of a city report was most of its time. Everything else
-    about the cell is the same.
-    """
-    threshold = threshold or 0
-    figures: list[Figure] = []
-    for breakdown in BREAKDOWNS:
-        by_person = totals.persons.get(breakdown, {})
-        by_episode = totals.episodes.get(breakdown, {})
-        for group in sorted(by_person.keys() | by_episode.keys(), key=lambda g: group_sort_key(breakdown, g)):
-            cell = _CellMaker(breakdown, group, threshold)
-            episode, person = by_episode.get(group), by_person.get(group)
-            # §6 table order: the levels interleave.
-            if episode is not None:
-                figures.append(cell.count("episodes_closed", episode[0]))
-            if person is not None:
-                figures.extend(_person_figures(cell, person))
-            if episode is not None:
-                figures.extend(_episode_figures(cell, episode))
-            if person is not None:
-                figures.append(cell.share("not_rereferred_12m", person[8], person[7]))
-            if episode is not None:
-                figures.extend(_alliance_figures(cell, episode))
-    return figures
-
-
-class _CellMaker:
-    """Builds the figures of one group: (breakdown, group, indicator, kind, numerator, denominator, value).
-
-    ``threshold`` 0 means no cell is left without its value.
-    """
-
-    __slots__ = ("breakdown", "group", "threshold")
-
-    def __init__(self, breakdown: str, group: str, threshold: int) -> None:
-        self.breakdown, self.group, self.threshold = breakdown, group, threshold
-
-    def count(self, indicator: str, n: int) -> Figure:
-        shown = not 0 < n < self.threshold
-        return (self.breakdown, self.group, indicator, "count", n, None, Decimal(n) if shown else None)
-
-    def share(self, indicator: str, numerator: int, denominator: int) -> Figure:
-        numerator = int(numerator)
-        shown = denominator and not (0 < numerator < self.threshold or 0 < denominator < self.threshold)
-        return (self.breakdown, self.group, indicator, "share", numerator, denominator,
-                _quotient4(numerator, denominator) if shown else None)
-
-    def mean(self, indicator: str, total: int, divisor: int, n: int) -> Figure:
-        """A mean of ``n`` values whose sum is ``total / divisor`` (divisor = n, or 10·n for tenths)."""
-        shown = n >= self.threshold and n > 0
-        return (self.breakdown, self.group, indicator, "mean", None, n, _quotient4(total, divisor) if shown else None)
-
-    def effect_size(self, paired: int, sum_f: int, sum_f2: int, sum_d: int) -> Figure:
-        value = _effect_size(paired, sum_f, sum_f2, sum_d) if paired >= self.threshold else None
-        return (self.breakdown, self.group, "effect_size", "mean", None, paired,
-                None if value is None else round_half_up(value, FOUR_DECIMALS))
-
-
-def _person_figures(cell: _CellMaker, totals: Sequence[int]) -> list[Figure]:
-    """index_persons … effect_size of a group's person totals, in table order."""
-    n, covered, paired, improved, clinical, recovered, deteriorated, _, _, sum_f, sum_f2, sum_d = totals
-    return [
-        cell.count("index_persons", n),
-        cell.share("coverage", covered, n),
-        cell.share("paired", paired, n),
-        cell.share("reliable_improvement", improved, paired),
-        cell.share("recovered", recovered, clinical),
-        cell.share("deteriorated", deteriorated, paired),
-        cell.mean("mean_intake", sum_f, 10 * paired, paired),
-        cell.mean("mean_change", sum_d, 10 * paired, paired),
-        cell.effect_size(paired, sum_f, sum_f2, sum_d),
-    ]
-
-
-def _episode_figures(cell: _CellMaker, totals: Sequence[int]) -> list[Figure]:
-    """mean_sessions … started_within_30d of a group's episode totals, in table order."""
-    n, sessions, days, dropout, referred, within = totals[:6]
-    return [
-        cell.mean("mean_sessions", sessions, n, n),
-        cell.mean("mean_days", days, n, n),
-        cell.share("dropout", dropout, n),
-        cell.share("started_within_30d", within, referred),
-    ]
-
-
-def _alliance_figures(cell: _CellMaker, totals: Sequence[int]) -> list[Figure]:
-    """srs_mean and srs_below_36 of a group's episode totals: the mean of the ratings is their exact sum over
-    their number."""
-    ratings, srs_sum_x10, srs_below = totals[6:]
-    return [cell.mean("srs_mean", srs_sum_x10, 10 * ratings, ratings), cell.share("srs_below_36", srs_below, ratings)]
-
-
-def _effect_size(paired: int, sum_f: int, sum_f2: int, sum_d: int) -> Decimal | None:
-    """mean d / sample SD of F (ddof = 1); None when undefined (fewer than 2 or SD 0).
-
-    From the exact sums (F and d in tenths, F² in hundredths): n·ΣF² − (ΣF)²
-    is n times the sum of squared deviations, so the variance is one exact
-    division before the square root.
-    """
-    if paired < 2:
-        return None
-    spread = paired * sum_f2 - sum_f * sum_f
-    if spread == 0:
-        return None
-    with localcontext(CONTEXT):
-        variance = Decimal(spread) / (100 * paired * (paired - 1))
-        return (Decimal(sum_d) / (10 * paired)) / variance.sqrt()
-
-
-def _quotient4(numerator: int, divisor: int) -> Decimal:
-    """numerator / divisor rounded half-up (away from zero) to four decimals, in exact integers.
-
-    The same as dividing with Decimals and rounding with
-    :func:`~fitapp.scoring.numbers.round_half_up`, without the Decimal
-    division: a report makes tens of thousands of these. ``divisor`` > 0.
-    """
-    magnitude = (abs(numerator) * 20000 + divisor) // (2 * divisor)
-    return Decimal(-magnitude if numerator < 0 else magnitude).scaleb(-4)
-
-
 _MISSING = object()
 
 
-def _check_consistent(
+def check_consistent(
     episodes: Sequence[ClosedEpisode],
     persons: Sequence[IndexPerson],
     alliance: Sequence[AllianceTally],
 ) -> None:
-    # Mismatched inputs would silently give figures that do not add up.
+    """Refuse mismatched records: they would silently give figures that do not add up."""
     interventions = {}
     for episode in episodes:
         if episode.episode_id in interventions:

@@ -7,7 +7,8 @@ import pytest
 from fitapp.reports.series_store import refresh_series
 from tests.reports.dataset import build_city
 
-HEADER = ["period", "unit", "breakdown", "group", "indicator", "numerator", "denominator", "value", "suppressed"]
+HEADER = ["period", "unit", "breakdown", "group", "indicator", "numerator", "denominator", "value", "suppressed",
+          "protection"]
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ archetype is repeated COPIES times, so with COPIES = 5 no non-zero count in
 the UA block falls under the suppression threshold and every figure can be
 checked by hand (tests/reports/test_report_values.py does the arithmetic).
 
-Period of interest: 2025-T2 (2025-05-01..2025-08-31); as-of 2026-06-30, so
-episodes that ended on or before 2025-06-30 are eligible for
-not_rereferred_12m.
+Period of interest: 2025-T2 (2025-05-01..2025-08-31); as-of 2026-08-31, 365
+days after the period's end, so the period is reported for
+not_rereferred_12m (metrics.md §6).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from fitapp.extensions import db
 from fitapp.models import Episode, Participant
 from tests import factories as f
 
-AS_OF = date(2026, 6, 30)
+AS_OF = date(2026, 8, 31)
 
 
 @dataclass

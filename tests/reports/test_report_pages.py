@@ -1,6 +1,6 @@
 """The report pages: who may see what, and that the page shows exactly build_report's figures.
 
-Dataset: tests/reports/dataset.py (UA, UB in district D1, UC in D2), period 2025-T2, as of 2026-06-30.
+Dataset: tests/reports/dataset.py (UA, UB in district D1, UC in D2), period 2025-T2, as of 2026-08-31.
 """
 from datetime import date
 
@@ -14,7 +14,7 @@ from tests import factories as f
 from tests.reports.html import keyed_cells
 from tests.web.conftest import sign_in
 
-T2 = "year=2025&tertial=2&span=tertial&as_of=2026-06-30"
+T2 = "year=2025&tertial=2&span=tertial&as_of=2026-08-31"
 PAGES = ("/reports/", "/reports/over-time", "/reports/units", "/reports/follow-up", "/reports/targets",
          "/reports/export.csv", "/reports/export.xlsx", "/reports/print")
 
@@ -117,10 +117,14 @@ def _assert_page_shows(html, rows, unit):
 
 
 def test_the_unit_page_shows_exactly_the_report_files_cells(client, people):
-    rows = [r for r in build_report(2025, 2, False, ["UA"], date(2026, 6, 30)) if r.unit == "UA"]
+    rows = [r for r in build_report(2025, 2, False, ["UA"], date(2026, 8, 31)) if r.unit == "UA"]
     sign_in(client, people["head_a"])
     html = client.get(f"/reports/?{T2}").get_data(as_text=True)
-    assert _assert_page_shows(html, rows, "UA") == len([r for r in rows if not r.suppressed]) > 100
+    assert _assert_page_shows(html, rows, "UA") == len([r for r in rows if not r.suppressed]) > 50
+    # The unit head's exact figures (metrics.md §7.1): the same page arrangement with the §6 figures.
+    exact = [r for r in build_report(2025, 2, False, ["UA"], date(2026, 8, 31), exact=True) if r.unit == "UA"]
+    html = client.get(f"/reports/?{T2}&exact=1").get_data(as_text=True)
+    assert _assert_page_shows(html, exact, "UA") == len(exact) > 100
     cells = keyed_cells(html)
     # Values as the page writes them (Swedish decimal comma, half up): hand arithmetic in test_report_values.py.
     assert cells["index/UA/all/all/coverage"]["fig-value"] == "80,0\u00a0%"
@@ -130,23 +134,23 @@ def test_the_unit_page_shows_exactly_the_report_files_cells(client, people):
 
 
 def test_several_units_together_show_the_all_block(client, people):
-    rows = [r for r in build_report(2025, 2, True, ["UA", "UB"], date(2026, 6, 30)) if r.unit == "ALL"]
+    rows = [r for r in build_report(2025, 2, True, ["UA", "UB"], date(2026, 8, 31)) if r.unit == "ALL"]
     sign_in(client, people["head_ab"])
-    html = client.get("/reports/?year=2025&tertial=2&span=ytd&as_of=2026-06-30").get_data(as_text=True)
+    html = client.get("/reports/?year=2025&tertial=2&span=ytd&as_of=2026-08-31").get_data(as_text=True)
     assert _assert_page_shows(html, rows, "ALL") > 50
     assert "2025-T1..T2" in html
 
 
 def test_the_whole_year_is_year_to_date_through_tertial_3(client, people):
-    rows = [r for r in build_report(2025, 3, True, [], date(2026, 6, 30)) if r.unit == "ALL"]
+    rows = [r for r in build_report(2025, 3, True, [], date(2026, 8, 31)) if r.unit == "ALL"]
     sign_in(client, people["quality"])
-    html = client.get("/reports/?year=2025&tertial=1&span=year&as_of=2026-06-30").get_data(as_text=True)
+    html = client.get("/reports/?year=2025&tertial=1&span=year&as_of=2026-08-31").get_data(as_text=True)
     assert "2025-T1..T3" in html and _assert_page_shows(html, rows, "ALL") > 50
 
 
 def test_parents_own_ratings_are_their_own_section(client, people):
     sign_in(client, people["head_a"])
-    cells = keyed_cells(client.get(f"/reports/?{T2}").get_data(as_text=True))
+    cells = keyed_cells(client.get(f"/reports/?{T2}&exact=1").get_data(as_text=True))
     # Archetype A's mother (×5): her own ORS 10 → 30 is the only parent series; never in the children's figures.
     assert cells["parents//all/all/index_persons"]["fig-count"] == "5"
     assert (cells["parents//all/all/paired"]["fig-num"], cells["parents//all/all/paired"]["fig-den"]) == ("5", "5")
@@ -156,7 +160,7 @@ def test_parents_own_ratings_are_their_own_section(client, people):
 
 def test_intake_groups_are_shown_apart(client, people):
     sign_in(client, people["head_a"])
-    cells = keyed_cells(client.get(f"/reports/?{T2}").get_data(as_text=True))
+    cells = keyed_cells(client.get(f"/reports/?{T2}&exact=1").get_data(as_text=True))
     # Clinical: A improved, B recovered, D unchanged (5 each); non-clinical: C deteriorated (5).
     clinical = [cells[f"intake/clinical/{i}"].get("fig-count") for i in range(5)]
     non_clinical = [cells[f"intake/non_clinical/{i}"].get("fig-count") for i in range(5)]
@@ -181,13 +185,17 @@ def test_over_time_shows_four_years_and_no_comparison_where_empty(client, people
     for year in ("2022-T2", "2023-T2", "2024-T2", "2025-T2"):
         assert year in html
     assert html.count('class="num no-comparison"') == 3 * 17
+    protected = {r.indicator: r for r in build_report(2025, 2, False, ["UA"], date(2026, 8, 31))
+                 if r.unit == "UA" and r.breakdown == "all"}
     cells = keyed_cells(html)
-    assert cells["index/UA/all/all/coverage"]["fig-value"] == "80,0\u00a0%"
+    assert cells["index/UA/all/all/coverage"]["suppressed"] == protected["coverage"].suppressed
+    exact_cells = keyed_cells(client.get(f"/reports/over-time?{T2}&indicator=coverage&exact=1").get_data(as_text=True))
+    assert exact_cells["index/UA/all/all/coverage"]["fig-value"] == "80,0\u00a0%"
     assert '<svg class="chart"' in html and "chart__point" in html
 
 
 def test_the_quality_group_compares_units_and_never_shows_all_minus_one(client, people, city):
-    rows = build_report(2025, 2, False, [], date(2026, 6, 30))
+    rows = build_report(2025, 2, False, [], date(2026, 8, 31))
     sign_in(client, people["quality"])
     html = client.get(f"/reports/units?{T2}&indicator=reliable_improvement").get_data(as_text=True)
     cells = keyed_cells(html)
@@ -235,7 +243,7 @@ def test_a_birth_year_after_the_start_does_not_stop_the_reports(client, people, 
     unborn = f.episode(city.units["UA"], city.therapist, start_date=date(2025, 5, 5), end_date=date(2025, 6, 30))
     f.participant(unborn, "index", birth_year=2026, gender="female")
     f.commit()
-    before = {r.group: r for r in build_report(2025, 2, False, ["UA"], date(2026, 6, 30))
+    before = {r.group: r for r in build_report(2025, 2, False, ["UA"], date(2026, 8, 31))
               if r.unit == "UA" and r.breakdown == "age_band" and r.indicator == "index_persons"}
     assert "okand" in before
     unit_head_only, quality_only = ("/reports/follow-up", "/reports/targets"), ("/reports/units",)
@@ -246,5 +254,5 @@ def test_a_birth_year_after_the_start_does_not_stop_the_reports(client, people, 
                 assert client.get(f"{page}?{T2}").status_code == 200, (who, page)
         client.post("/logout")
     result = client.application.test_cli_runner().invoke(args=[
-        "report", "--year", "2025", "--tertial", "2", "--as-of", "2026-06-30", "--out", str(tmp_path / "r.csv")])
+        "report", "--year", "2025", "--tertial", "2", "--as-of", "2026-08-31", "--out", str(tmp_path / "r.csv")])
     assert result.exit_code == 0, result.output

@@ -3,7 +3,10 @@
 The small city (one family of each archetype) has groups of 1–4 everywhere; a
 second, larger unit makes the ALL block and the comparison mix shown and
 hidden cells. Every page is parsed: HTML figure cells (data-figure), the
-CSV and every sheet of the XLSX.
+CSV and every sheet of the XLSX. The figures are protected (cell-key
+method), so which cells are hidden depends on the record keys; what never
+changes is that no shown number is 1–4 and that the files say which table
+made them.
 """
 import io
 
@@ -14,10 +17,10 @@ from fitapp.reports.series_store import refresh_series
 from tests import factories as f
 from tests.reports.dataset import build_city, family_a, family_b, family_c
 from tests.reports.html import assert_no_small_numbers_on_page
-from tests.reports.test_suppression_in_file import assert_no_lone_suppressed_group, assert_no_small_numbers
+from tests.reports.test_protection_in_file import assert_no_small_numbers
 from tests.web.conftest import sign_in
 
-T2 = "year=2025&tertial=2&as_of=2026-06-30"
+T2 = "year=2025&tertial=2&as_of=2026-08-31"
 VIEWS = (
     f"/reports/?{T2}", f"/reports/?{T2}&span=ytd", f"/reports/?{T2}&span=year", f"/reports/?{T2}&unit=UA",
     f"/reports/?{T2}&unit=UB", f"/reports/over-time?{T2}", f"/reports/over-time?{T2}&unit=UA&indicator=srs_mean",
@@ -79,11 +82,12 @@ def test_no_small_number_on_any_view_or_export(client, small_city, tmp_path):
             hidden_seen += html.count('data-suppressed="1"')
     assert hidden_seen > 0, "the dataset must have hidden cells for this test to mean anything"
     for unit in ("", "&unit=UA", "&unit=UB"):
-        rows = _csv(client.get(f"/reports/export.csv?{T2}{unit}"), tmp_path)
+        rows = _csv(client.get(f"/reports/export.csv?{T2}{unit}&exact=1"), tmp_path)
         assert_no_small_numbers(rows)
-        assert_no_lone_suppressed_group(rows)
-        # UB closed nothing in the period: all zeros, nothing to hide.
-        assert any(r["suppressed"] == "1" for r in rows) == (unit != "&unit=UB")
+        assert {r["protection"] for r in rows} == {"ckm-d5-v3-js2"}, "an export is never exact"
+        # UB closed nothing in the period: all zeros, and zero stays zero: nothing to hide.
+        if unit == "&unit=UB":
+            assert not any(r["suppressed"] == "1" for r in rows)
         assert _xlsx_numbers(client.get(f"/reports/export.xlsx?{T2}{unit}").data) > 0
 
     sign_in(client, quality)
@@ -101,7 +105,10 @@ def test_the_unit_comparison_chart_has_no_bar_for_a_hidden_figure(client, small_
     f.commit()
     sign_in(client, quality)
     html = client.get(f"/reports/units?{T2}&indicator=coverage").get_data(as_text=True)
-    # UC has one closed episode: its coverage is hidden, so it gets the "hidden" text and no bar.
+    table = html[html.index('<table class="table report-table report-table--wide">'):]
+    hidden_in_table = table.count('data-suppressed="1"')
     chart = html[html.index('<svg class="chart chart--bars"'):html.index("</svg>")]
-    assert chart.count('class="chart__bar') == chart.count("chart__value") < 4
-    assert "chart__missing" in chart and "&lt;5</text>" in chart
+    # A bar for every shown figure, none for a hidden one: a hidden unit gets the "<5" text instead.
+    assert chart.count('class="chart__bar') == chart.count("chart__value")
+    assert chart.count("&lt;5</text>") <= hidden_in_table
+    assert chart.count('class="chart__bar') + chart.count("chart__missing") == 4  # UA, UB, UC and all

@@ -1,17 +1,20 @@
 """Targets (målvärden): entered by the unit head for their units, audited, judged met / not met on the report."""
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from fitapp.extensions import db
 from fitapp.models import AuditEvent, ReportTarget
+from fitapp.models.reports import LOWER_IS_BETTER
+from fitapp.reports.services import build_report
 from tests import factories as f
 from tests.reports.html import keyed_cells
 from tests.web.conftest import sign_in
 
-T2 = "year=2025&tertial=2&span=tertial&as_of=2026-06-30"
+T2 = "year=2025&tertial=2&span=tertial&as_of=2026-08-31"
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def test_targets_are_saved_audited_and_judged_on_the_report(client, head):
         "unit": "UA", "year": "2025",
         "coverage": "90",               # 80 %: not met
         "paired": "75,5",               # 80 %: met
-        "not_rereferred_12m": "84",     # 50 %: not met
+        "not_rereferred_12m": "84",     # 80 %: not met
         "deteriorated": "25",           # 25 %, lower is better: met (at the target)
         "mean_change": "2.25",          # 2.25: met
         "srs_below_36": "",             # no target
@@ -47,7 +50,8 @@ def test_targets_are_saved_audited_and_judged_on_the_report(client, head):
     assert sorted(e.object_id for e in events) == sorted(f"UA/2025/{i}" for i in stored)
     assert {e.actor_id for e in events} == {head.id}
 
-    html = client.get(f"/reports/?{T2}").get_data(as_text=True)
+    # Judged on what is shown: the unit head's exact figures here (hand arithmetic in test_report_values.py) ...
+    html = client.get(f"/reports/?{T2}&exact=1").get_data(as_text=True)
     assert _status(html, "coverage") == "not_met"
     assert _status(html, "paired") == "met"
     assert _status(html, "not_rereferred_12m") == "not_met"
@@ -55,6 +59,12 @@ def test_targets_are_saved_audited_and_judged_on_the_report(client, head):
     assert _status(html, "mean_change") == "met"
     assert _status(html, "srs_below_36") is None
     assert keyed_cells(html)["index/UA/all/all/coverage"]["fig-value"] == "80,0\u00a0%"
+    # ... and the protected figures on the page everyone else may see, each against its own shown value.
+    protected = {r.indicator: r for r in build_report(2025, 2, False, ["UA"], date(2026, 8, 31))
+                 if r.unit == "UA" and r.breakdown == "all"}
+    html = client.get(f"/reports/?{T2}").get_data(as_text=True)
+    for indicator, target in stored.items():
+        assert _status(html, indicator) == _expected_status(protected[indicator], indicator, target), indicator
     # Targets belong to a year: 2026's report has none.
     assert "target--" not in client.get("/reports/?year=2026&tertial=2").get_data(as_text=True)
 
@@ -81,7 +91,20 @@ def test_a_hidden_figure_cannot_be_judged(client, app):
     f.commit()
     sign_in(client, staff)
     client.post("/reports/targets", data={"unit": "UA", "year": "2025", "coverage": "90"})
-    assert _status(client.get(f"/reports/?{T2}").get_data(as_text=True), "coverage") == "unknown"
+    rows = build_report(2025, 2, False, ["UA"], date(2026, 8, 31))
+    coverage = next(r for r in rows if (r.unit, r.breakdown, r.indicator) == ("UA", "all", "coverage"))
+    status = _status(client.get(f"/reports/?{T2}").get_data(as_text=True), "coverage")
+    assert status == _expected_status(coverage, "coverage", 9000)
+    assert (status == "unknown") == (coverage.suppressed or coverage.value is None)
+
+
+def _expected_status(row, indicator: str, target_x10000: int) -> str:
+    """met / not_met on the shown (protected) figure; unknown when it is hidden or has no value."""
+    if row.suppressed or row.value is None:
+        return "unknown"
+    target = Decimal(target_x10000).scaleb(-4)
+    met = row.value <= target if indicator in LOWER_IS_BETTER else row.value >= target
+    return "met" if met else "not_met"
 
 
 @pytest.mark.parametrize("value", ["abc", "101", "-1", "12.345", "NaN"])
@@ -110,4 +133,4 @@ def test_a_unit_head_of_several_units_sets_each_units_own(client, city):
     assert target.unit_id == city.units["UB"].id and target.year == 2025
     # The report of both units together is not a unit's: no target column.
     html = client.get(f"/reports/?{T2}").get_data(as_text=True)
-    assert "target--" not in html and date(2026, 6, 30).isoformat() in html
+    assert "target--" not in html and date(2026, 8, 31).isoformat() in html

@@ -1,13 +1,14 @@
-"""Every figure of the report file checked against hand arithmetic on tests/reports/dataset.py.
+"""Every figure of the exact report file (``report --exact``) checked against hand arithmetic on
+tests/reports/dataset.py: the app against metrics.md §6, with nothing hidden.
 
-Archetypes (each 5 times; see dataset.py for the details), period 2025-T2, as-of 2026-06-30:
+Archetypes (each 5 times; see dataset.py for the details), period 2025-T2, as-of 2026-08-31:
 
   A  UA FAMBEH  119 days, 3 sessions, referral 22 d   girl 13  ORS 20→27  d +7  improved   clinical   re-referred (UB)
   B  UA FAMBEH   76 days, 2 sessions, referral 45 d   boy 10   CORS 25→33 d +8  recovered  clinical   dropout
   C  UA FFT      44 days, 2 sessions, no referral     woman 25 ORS 30→22  d −8  deteriorated non-clin. + 1 person, no ratings
   D  UA FAMBEH   30 days, 2 sessions, referral 30 d   boy 12   CORS 20→22 d +2  unchanged  clinical
   E  UC MST       9 days, 1 session,  no referral     girl 9   no ratings
-Eligible for not_rereferred_12m (end ≤ 2025-06-30): A, B, E.
+not_rereferred_12m: every index person; A's girls are re-referred (UB, same district).
 Self-rated SRS/CSRS per set: A 35, 37, 36 (girl) + 38, 39 (mother); B 30, 34; C 40  →  8 ratings, sum 289, 3 below 36.
 """
 from sqlalchemy import select
@@ -15,8 +16,8 @@ from sqlalchemy import select
 from fitapp.extensions import db
 from fitapp.models import AuditEvent
 
-AS_OF = ["--as-of", "2026-06-30"]
-T2 = ["--year", "2025", "--tertial", "2", *AS_OF]
+AS_OF = ["--as-of", "2026-08-31"]
+T2 = ["--year", "2025", "--tertial", "2", *AS_OF, "--exact"]
 
 
 def figures(keyed, unit, breakdown, group, indicator):
@@ -57,9 +58,9 @@ def test_unit_ua_all_row_matches_hand_arithmetic(city, run_report):
         "dropout": ("5", "20", "0.2500"),
         # referral known for A, B, D (15); within 30 days A (22), D (30): 10/15
         "started_within_30d": ("10", "15", "0.6667"),
-        # eligible A, B (10); A re-referred to UB (same district); B's later episodes are in
-        # another district or 366 days later: 5/10
-        "not_rereferred_12m": ("5", "10", "0.5000"),
+        # all 25 index persons; A re-referred to UB (same district); B's later episodes are in
+        # another district or 366 days later: 20/25
+        "not_rereferred_12m": ("20", "25", "0.8000"),
         # 289·5 / 40 = 36.125 (the mother's SRS counts: it is an episode-level figure)
         "srs_mean": ("", "40", "36.1250"),
         # 3·5 / 40
@@ -82,7 +83,7 @@ def test_unit_ua_breakdowns(city, run_report):
         "mean_change": ("", "10", "5.0000"),  # (8 + 2)/2
         # Σ(F−22.5)² = 10·2.5² = 62.5; SD = √(62.5/9) = 2.63523; 5 / 2.63523 = 1.89737
         "effect_size": ("", "10", "1.8974"),
-        "not_rereferred_12m": ("5", "5", "1.0000"),  # B only is eligible, not re-referred
+        "not_rereferred_12m": ("10", "10", "1.0000"),  # B and D, neither re-referred
     }
     assert {k: figures(keyed, "UA", "gender", "pojke", k) for k in pojke} == pojke
     # Girls A: all improved, none re-referred; SD of F is 0, so no effect size.
@@ -118,7 +119,7 @@ def test_every_unit_and_all_in_code_order(city, run_report):
     assert figures(keyed, "UB", "all", "all", "episodes_closed") == ("0", "", "0")
     assert figures(keyed, "UB", "all", "all", "mean_days") == ("", "0", "")
     assert {r["breakdown"] for r in rows if r["unit"] == "UB"} == {"all"}
-    # UC: E, eligible and not re-referred.
+    # UC: E, not re-referred.
     assert figures(keyed, "UC", "all", "all", "not_rereferred_12m") == ("5", "5", "1.0000")
     assert figures(keyed, "UC", "all", "all", "mean_days") == ("", "5", "9.0000")
     expected_all = {
@@ -129,7 +130,7 @@ def test_every_unit_and_all_in_code_order(city, run_report):
         "mean_sessions": ("", "25", "2.0000"),  # (45 in UA + 1·5 in UC) / 25
         "mean_days": ("", "25", "55.6000"),  # (1345 + 45) / 25
         "dropout": ("5", "25", "0.2000"),
-        "not_rereferred_12m": ("10", "15", "0.6667"),  # eligible A, B, E; not re-referred B, E
+        "not_rereferred_12m": ("25", "30", "0.8333"),  # all but A's 5 girls
         "srs_mean": ("", "40", "36.1250"),
     }
     assert {k: figures(keyed, "ALL", "all", "all", k) for k in expected_all} == expected_all
@@ -145,23 +146,27 @@ def test_all_covers_only_the_units_given(city, run_report):
 
 
 def test_period_labels_and_year_to_date(city, run_report):
-    _, rows, keyed = run_report("--year", "2025", "--tertial", "2", "--ytd", *AS_OF)
+    _, rows, keyed = run_report("--year", "2025", "--tertial", "2", "--ytd", *AS_OF, "--exact")
     assert {r["period"] for r in rows} == {"2025-T1..T2"}
     # T2's 20 plus the 5 closed on 2025-04-30.
     assert figures(keyed, "UA", "all", "all", "episodes_closed") == ("25", "", "25")
-    _, rows, keyed = run_report("--year", "2025", "--tertial", "1", "--ytd", *AS_OF)
+    _, rows, keyed = run_report("--year", "2025", "--tertial", "1", "--ytd", *AS_OF, "--exact")
     assert {r["period"] for r in rows} == {"2025-T1..T1"}
     assert figures(keyed, "UA", "all", "all", "episodes_closed") == ("5", "", "5")
-    _, rows, keyed = run_report("--year", "2025", "--tertial", "3", *AS_OF)
+    _, rows, keyed = run_report("--year", "2025", "--tertial", "3", "--as-of", "2026-12-31", "--exact")
     assert {r["period"] for r in rows} == {"2025-T3"}
     # Closed 2025-09-01 only; 2025-08-31 belongs to T2.
     assert figures(keyed, "UA", "all", "all", "episodes_closed") == ("5", "", "5")
 
 
-def test_as_of_decides_eligibility(city, run_report):
-    # One day earlier B (ended 2025-06-30) is no longer eligible: only A remains, all re-referred.
-    _, _, keyed = run_report("--year", "2025", "--tertial", "2", "--as-of", "2026-06-29")
-    assert figures(keyed, "UA", "all", "all", "not_rereferred_12m") == ("0", "5", "0.0000")
+def test_as_of_decides_only_whether_rereferral_is_reported(city, run_report):
+    # One day before 365 days after the period's end: left out, and nothing else changes.
+    _, early, _ = run_report("--year", "2025", "--tertial", "2", "--as-of", "2026-08-30", "--exact")
+    _, mature, _ = run_report(*T2)
+    _, later, _ = run_report("--year", "2025", "--tertial", "2", "--as-of", "2030-01-01", "--exact")
+    assert not [r for r in early if r["indicator"] == "not_rereferred_12m"]
+    assert [r for r in mature if r["indicator"] != "not_rereferred_12m"] == early
+    assert later == mature
 
 
 def test_unknown_unit_is_an_error(city, run_report, tmp_path):
@@ -172,11 +177,14 @@ def test_unknown_unit_is_an_error(city, run_report, tmp_path):
 
 
 def test_report_is_audited_without_content(city, run_report):
-    run_report(*T2, "--unit", "UA")
+    run_report(*T2[:-1], "--unit", "UA")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export_report"))
     assert event is not None
     assert event.unit_id == city.units["UA"].id
     assert event.object_id == "2025-T2"
+    run_report(*T2, "--unit", "UA")
+    exact = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export_report_exact"))
+    assert exact is not None and exact.object_id == "2025-T2"
 
 
 def _unit_sequence(rows) -> list[str]:

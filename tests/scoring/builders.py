@@ -1,4 +1,4 @@
-"""Small factories and Hypothesis strategies for indicator and suppression tests."""
+"""Small factories and Hypothesis strategies for indicator and disclosure-control tests."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -26,8 +26,9 @@ def episode(
     referral: date | None = None,
     reason: str = "planned",
     sessions: int = 5,
+    key: int = 0,
 ) -> ClosedEpisode:
-    return ClosedEpisode(episode_id, intervention, referral, start, end, reason, sessions)
+    return ClosedEpisode(episode_id, intervention, referral, start, end, reason, sessions, key)
 
 
 def person(
@@ -38,8 +39,8 @@ def person(
     index_series: SeriesSummary | None = None,
     *,
     has_rating: bool | None = None,
-    eligible: bool = False,
     rereferred: bool = False,
+    key: int = 0,
 ) -> IndexPerson:
     return IndexPerson(
         episode_id=of.episode_id,
@@ -50,12 +51,13 @@ def person(
         intervention=of.intervention,
         has_self_outcome_rating=index_series is not None if has_rating is None else has_rating,
         index_series=index_series,
-        eligible_for_rereferral=eligible,
         rereferred_12m=rereferred,
+        record_key=key,
     )
 
 
 _totals = st.integers(min_value=0, max_value=400).map(lambda t: str(Decimal(t) / 10))
+record_keys = st.integers(min_value=0, max_value=10**9 - 1)
 
 
 @st.composite
@@ -67,7 +69,6 @@ def index_people(draw, of: ClosedEpisode, count: int) -> list[IndexPerson]:
         index_series = None
         if instrument is not None:
             index_series = series(instrument, birth_year, *draw(st.lists(_totals, min_size=1, max_size=5)), start=of.start_date)
-        eligible = draw(st.booleans())
         people.append(
             person(
                 of,
@@ -75,8 +76,8 @@ def index_people(draw, of: ClosedEpisode, count: int) -> list[IndexPerson]:
                 birth_year,
                 draw(st.sampled_from(["female", "male", "other", None])),
                 index_series,
-                eligible=eligible,
-                rereferred=eligible and draw(st.booleans()),
+                rereferred=draw(st.booleans()),
+                key=draw(record_keys),
             )
         )
     return people
@@ -96,8 +97,10 @@ def datasets(draw, max_episodes: int = 12):
             referral=draw(st.one_of(st.none(), st.just(start - timedelta(days=draw(st.integers(0, 60)))))),
             reason=draw(st.sampled_from(["planned", "client_dropout", "moved", "other"])),
             sessions=draw(st.integers(0, 30)),
+            key=draw(record_keys),
         )
         episodes.append(item)
         persons.extend(draw(index_people(item, draw(st.integers(0, 3)))))
-        srs.extend((item.episode_id, item.intervention, Decimal(t)) for t in draw(st.lists(_totals, max_size=4)))
+        srs.extend((item.episode_id, item.intervention, Decimal(t), draw(record_keys))
+                   for t in draw(st.lists(_totals, max_size=4)))
     return episodes, persons, srs

@@ -15,18 +15,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fitapp.scoring.figures import block_figures, compute_indicators, indicator_figures
 from fitapp.scoring.indicators import (
     ALL_GROUP,
     age_band,
     alliance_tallies,
     block_entries,
-    block_figures,
     block_totals,
-    compute_indicators,
     gender_group,
-    indicator_figures,
     merged_totals,
 )
+from fitapp.scoring.protection import shown_totals
 from fitapp.scoring.norms import age_at
 from tests.scoring.builders import datasets
 
@@ -96,19 +95,22 @@ def test_all_from_the_units_totals_equals_all_from_everyone(data, units):
                                     [a for a in alliance if unit_of[a.episode_id] == unit]))
         for unit in range(units)
     ]
-    assert block_figures(merged_totals(blocks)) == everyone
+    assert block_figures(shown_totals(merged_totals(blocks), None), None) == everyone
+    # Exact shown totals add up as well: the sum of the units' exact figures is the exact ALL.
+    assert block_figures(merged_totals([shown_totals(b, None) for b in blocks]), None) == everyone
 
 
 @settings(max_examples=60, deadline=None)
 @given(datasets(), st.integers(3, 8))
-def test_a_threshold_leaves_out_only_values_that_primary_suppression_hides(data, threshold):
+def test_a_threshold_hides_exactly_the_small_figures(data, threshold):
     episodes, persons, srs = data
-    totals = block_totals(*block_entries(episodes, persons, alliance_tallies(srs)))
-    full, published = block_figures(totals), block_figures(totals, threshold)
-    assert [f[:6] for f in published] == [f[:6] for f in full]
-    for with_value, without in zip(full, published):
-        small = any(number is not None and 0 < number < threshold for number in with_value[4:6])
-        assert without[6] == (None if small else with_value[6])
+    totals = shown_totals(block_totals(*block_entries(episodes, persons, alliance_tallies(srs))), None)
+    full, published = block_figures(totals, None), block_figures(totals, threshold)
+    assert [f[:4] for f in published] == [f[:4] for f in full]
+    for shown, hidden_or_not in zip(full, published):
+        small = any(number is not None and 0 < number < threshold for number in shown[4:6])
+        assert hidden_or_not[7] is small
+        assert hidden_or_not[4:7] == ((None, None, None) if small else shown[4:7])
 
 
 def test_scores_and_thresholds_become_whole_tenths_and_hundredths_exactly():

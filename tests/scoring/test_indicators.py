@@ -18,11 +18,12 @@ from fitapp.scoring.indicators import (
     PERSON_LEVEL,
     Cell,
     age_band,
-    compute_indicators,
     gender_group,
     is_rereferred,
-    rereferral_eligible,
+    rereferral_reportable_from,
+    rereferral_reported,
 )
+from fitapp.scoring.figures import compute_indicators
 from tests.scoring.builders import datasets, episode, person, series
 from tests.scoring.spec_tables import code, only_table, section
 
@@ -120,8 +121,19 @@ def test_is_rereferred(starts, expected):
 
 
 @pytest.mark.parametrize(("days", "expected"), [(0, False), (364, False), (365, True), (366, True)])
-def test_rereferral_eligible_after_365_days(days, expected):
-    assert rereferral_eligible(END, END + timedelta(days=days)) is expected
+def test_a_period_is_reported_for_rereferral_365_days_after_its_end(days, expected):
+    # metrics.md §6: "reported only for a period that ended at least 365 days before the report's as-of date"
+    assert rereferral_reported(END, END + timedelta(days=days)) is expected
+    assert rereferral_reportable_from(END) == END + timedelta(days=365)
+
+
+def test_a_period_not_yet_reported_leaves_not_rereferred_out():
+    e1 = episode("E1", "FAMBEH", date(2025, 1, 20), date(2025, 5, 20))
+    with_it = compute_indicators([e1], [person(e1, "P1", 2010, "female")], [])
+    without = compute_indicators([e1], [person(e1, "P1", 2010, "female")], [], with_rereferral=False)
+    assert "not_rereferred_12m" in {c.indicator for c in with_it}
+    assert "not_rereferred_12m" not in {c.indicator for c in without}
+    assert [c for c in with_it if c.indicator != "not_rereferred_12m"] == without
 
 
 # --- a hand-built period -------------------------------------------------------
@@ -130,14 +142,14 @@ def test_rereferral_eligible_after_365_days(days, expected):
 # E2 FAMBEH: referral 1 Jan, start 15 Feb (45 days), end 5 Jun 2025 = 110 days, client_dropout, 4 sessions
 # E3 MST:    no referral date, start 1 Mar, end 1 Jul 2025 = 122 days, planned, 6 sessions
 #
-# person episode born gender  age group/band      index series          paired clinical category     eligible rereferred
-# P1     E1      2010 female  15  flicka/13-17    ORS 20.0→27.0 c28 RC5  yes    yes      improved     yes      no
-# P2     E1      2016 male     9  pojke/6-12      CORS 30.0→33.0 c32 RC6 yes    yes      unchanged    yes      yes
-# P3     E2      2005 female  20  kvinna/18+      ORS 15.0→26.0 c25 RC5  yes    yes      recovered    no       -
-# P4     E2      none none     -  uppgift/okand   ORS 22.0 (n = 1)       no     -        single       yes      no
-# P5     E3      2008 other   17  annat/13-17     none                   no     -        -            no       -
-# P6     E3      2007 male    18  man/18+         ORS 30.0→24.0 c25 RC5  yes    no       deteriorated yes      no
-# P7     E3      2022 female   3  flicka/0-5      YCORS 10→15→20         no     -        not_scored   no       -
+# person episode born gender  age group/band      index series          paired clinical category     rereferred
+# P1     E1      2010 female  15  flicka/13-17    ORS 20.0→27.0 c28 RC5  yes    yes      improved     no
+# P2     E1      2016 male     9  pojke/6-12      CORS 30.0→33.0 c32 RC6 yes    yes      unchanged    yes
+# P3     E2      2005 female  20  kvinna/18+      ORS 15.0→26.0 c25 RC5  yes    yes      recovered    no
+# P4     E2      none none     -  uppgift/okand   ORS 22.0 (n = 1)       no     -        single       no
+# P5     E3      2008 other   17  annat/13-17     none                   no     -        -            no
+# P6     E3      2007 male    18  man/18+         ORS 30.0→24.0 c25 RC5  yes    no       deteriorated no
+# P7     E3      2022 female   3  flicka/0-5      YCORS 10→15→20         no     -        not_scored   no
 #
 # SRS totals: E1 38.0, 35.9, 40.0; E2 36.0; E3 30.0, 39.0
 
@@ -148,12 +160,12 @@ def cells() -> dict[tuple[str, str, str], Cell]:
     e2 = episode("E2", "FAMBEH", date(2025, 2, 15), date(2025, 6, 5), referral=date(2025, 1, 1), reason="client_dropout", sessions=4)
     e3 = episode("E3", "MST", date(2025, 3, 1), date(2025, 7, 1), sessions=6)
     persons = [
-        person(e1, "P1", 2010, "female", series("ORS", 2010, "20.0", "24.0", "27.0"), eligible=True),
-        person(e1, "P2", 2016, "male", series("CORS", 2016, "30.0", "33.0"), eligible=True, rereferred=True),
+        person(e1, "P1", 2010, "female", series("ORS", 2010, "20.0", "24.0", "27.0")),
+        person(e1, "P2", 2016, "male", series("CORS", 2016, "30.0", "33.0"), rereferred=True),
         person(e2, "P3", 2005, "female", series("ORS", 2005, "15.0", "20.0", "26.0")),
-        person(e2, "P4", None, None, series("ORS", None, "22.0"), eligible=True),
+        person(e2, "P4", None, None, series("ORS", None, "22.0")),
         person(e3, "P5", 2008, "other"),
-        person(e3, "P6", 2007, "male", series("ORS", 2007, "30.0", "24.0", start=date(2025, 3, 1)), eligible=True),
+        person(e3, "P6", 2007, "male", series("ORS", 2007, "30.0", "24.0", start=date(2025, 3, 1))),
         person(e3, "P7", 2022, "female", series("YCORS", 2022, "10.0", "15.0", "20.0")),
     ]
     srs = [("E1", "FAMBEH", D(t)) for t in ("38.0", "35.9", "40.0")] + [("E2", "FAMBEH", D("36.0"))]
@@ -189,7 +201,7 @@ EXPECTED = [
     ("all", "all", "mean_days", N, 3, "117.3333"),  # (120 + 110 + 122) / 3 = 352 / 3
     ("all", "all", "dropout", 1, 3, "0.3333"),
     ("all", "all", "started_within_30d", 1, 2, "0.5000"),  # E1 19 days, E2 45 days, E3 no referral
-    ("all", "all", "not_rereferred_12m", 3, 4, "0.7500"),  # eligible P1, P2, P4, P6; P2 came back
+    ("all", "all", "not_rereferred_12m", 6, 7, "0.8571"),  # every index person; P2 came back
     ("all", "all", "srs_mean", N, 6, "36.4833"),  # 218.9 / 6 = 36.48333…
     ("all", "all", "srs_below_36", 2, 6, "0.3333"),  # 35.9 and 30.0; 36.0 is not below
     # gender: flicka = P1 and P7 (P7 unpaired YCORS)
@@ -200,13 +212,13 @@ EXPECTED = [
     ("gender", "flicka", "recovered", 0, 1, "0.0000"),
     ("gender", "flicka", "mean_intake", N, 1, "20.0000"),
     ("gender", "flicka", "effect_size", N, 1, N),  # one paired series: no SD
-    ("gender", "flicka", "not_rereferred_12m", 1, 1, "1.0000"),
+    ("gender", "flicka", "not_rereferred_12m", 2, 2, "1.0000"),
     ("gender", "pojke", "not_rereferred_12m", 0, 1, "0.0000"),
     ("gender", "annat", "coverage", 0, 1, "0.0000"),
     ("gender", "annat", "paired", 0, 1, "0.0000"),
     ("gender", "annat", "reliable_improvement", 0, 0, N),
     ("gender", "annat", "mean_intake", N, 0, N),
-    ("gender", "annat", "not_rereferred_12m", 0, 0, N),
+    ("gender", "annat", "not_rereferred_12m", 1, 1, "1.0000"),
     ("gender", "uppgift_saknas", "paired", 0, 1, "0.0000"),  # P4 has one rating only
     ("gender", "uppgift_saknas", "coverage", 1, 1, "1.0000"),
     ("gender", "man", "deteriorated", 1, 1, "1.0000"),
@@ -232,7 +244,7 @@ EXPECTED = [
     ("intervention", "FAMBEH", "mean_change", N, 3, "7.0000"),  # 21 / 3
     # F 20, 30, 15: squares about the mean 65/3 sum to 350/3; / 2 = 175/3; SD 7.6376…; 7 / 7.6376 = 0.91651…
     ("intervention", "FAMBEH", "effect_size", N, 3, "0.9165"),
-    ("intervention", "FAMBEH", "not_rereferred_12m", 2, 3, "0.6667"),  # P1, P4 of P1, P2, P4
+    ("intervention", "FAMBEH", "not_rereferred_12m", 3, 4, "0.7500"),  # P1, P3, P4 of P1–P4
     ("intervention", "FAMBEH", "mean_sessions", N, 2, "7.0000"),
     ("intervention", "FAMBEH", "mean_days", N, 2, "115.0000"),
     ("intervention", "FAMBEH", "dropout", 1, 2, "0.5000"),

@@ -51,7 +51,8 @@ def package_modules() -> list[tuple[str, Path]]:
 
 def test_the_package_has_the_expected_modules():
     names = {module for module, _ in package_modules()}
-    assert {f"{PACKAGE}.{m}" for m in ("instruments", "norms", "series", "periods", "indicators", "suppression", "alerts")} <= names
+    assert {f"{PACKAGE}.{m}" for m in ("instruments", "norms", "series", "periods", "indicators", "protection", "figures", "ckm",
+                                            "alerts")} <= names
 
 
 @pytest.mark.parametrize(("module", "path"), package_modules(), ids=lambda v: str(v).rsplit("/", 1)[-1])
