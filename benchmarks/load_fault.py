@@ -57,7 +57,7 @@ HOST = "127.0.0.1"
 CASES_PER_THERAPIST = 3
 DUPLICATE_SHARE = 0.10
 TARGET_P95_MS = 50.0
-FAILED_LOGINS_ALLOWED = 10  # the production default, FITAPP_LOGIN_RATE_LIMIT "10/minute;50/hour"
+FAILED_LOGINS_ALLOWED = 5  # the production default, FITAPP_LOGIN_FREE_ATTEMPTS (per account and address)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SUBMISSION_KEY = re.compile(r'name="submission_key" value="([^"]+)"')
 # What a worker killed in the middle of a request leaves the client with.
@@ -294,7 +294,8 @@ def start_gunicorn(env: dict, port: int, workers: int, log_path: str) -> subproc
 
 
 def throttling_is_shared(port: int) -> bool:
-    """Eleven failed logins for one name, each on a new connection (so on any worker): the last is refused."""
+    """Failed logins for one name, each on a new connection (so on any worker): the one after the free ones is
+    refused."""
     name = "nobody-" + secrets.token_hex(4)
     statuses = [Browser(port).log_in(name, "not the password") for _ in range(FAILED_LOGINS_ALLOWED + 1)]
     return statuses[:-1] == [200] * FAILED_LOGINS_ALLOWED and statuses[-1] == 429
@@ -385,7 +386,7 @@ class Result:
             f"  errors {errors + t.dropped}: dropped connections {t.dropped}, HTTP errors {errors}"
             + (f" ({details})" if details else ""),
             "  login throttling shared by the workers: " + (
-                "yes (the 11th failed login was refused)" if self.throttling_shared else "NO"),
+                "yes (refused after the free failed logins)" if self.throttling_shared else "NO"),
             "result: " + ("ok" if self.ok else "FAILED"),
         ]
 

@@ -46,12 +46,14 @@ TABLES = {
     "staff": ("id", "username", "password_hash", "role", "is_enabled", "created_at"),
     "person": ("id", "ref", "birth_year", "gender", "retention_exempt", "created_at"),
     "episode": ("id", "unit_id", "ref", "therapist_id", "intervention_id", "referral_date", "start_date",
-                "end_date", "end_reason", "child_no_rating_reason", "created_at"),
-    "participant": ("id", "episode_id", "person_id", "role"),
+                "end_date", "end_reason", "child_no_rating_reason", "created_at", "record_key"),
+    "participant": ("id", "episode_id", "person_id", "role", "record_key"),
     "session": ("id", "episode_id", "number", "date", "created_at"),
     "rating": ("id", "session_id", "instrument", "subject_id", "rater_id", "item1_x10", "item2_x10", "item3_x10",
-               "item4_x10", "total_x10", "created_by_id", "created_at"),
+               "item4_x10", "total_x10", "created_by_id", "created_at", "record_key"),
 }
+# metrics.md §7.2: record keys are integers below 10^9 (the app draws them from `secrets`; these are synthetic).
+RECORD_KEY_MODULUS = 10**9
 
 
 # --------------------------------------------------------------------------- data
@@ -87,6 +89,8 @@ class Generator:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        # Record keys from a generator of their own: the rest of the data stays what it was before they came.
+        self.keys = random.Random(f"record keys {self.seed}")
         self.children_by_district: dict[int, list[tuple[int, int, str | None]]] = {}
 
     def write(self, out: CopyFiles) -> None:
@@ -110,14 +114,14 @@ class Generator:
         therapist = 2 * (unit_id - 1) + rng.randint(1, 2)
         episode_id = out.row(
             "episode", unit_id, f"E{number}", therapist, rng.choice(self.intervention_ids), referral, start,
-            end if closed else None, rng.choice(END_REASONS) if closed else None, None, CREATED,
+            end if closed else None, rng.choice(END_REASONS) if closed else None, None, CREATED, self._key(),
         )
         children = [self._child(out, district, start) for _ in range(1 if rng.random() < 0.9 else 2)]
         children = list(dict.fromkeys(children))  # a re-referred child is drawn at most once per episode
-        child_parts = [(out.row("participant", episode_id, pid, "index"), by) for pid, by in children]
+        child_parts = [(out.row("participant", episode_id, pid, "index", self._key()), by) for pid, by in children]
         parents = [out.row("person", f"B{out.counts['person'] + 1}", rng.randint(1970, 1992),
                            rng.choice(GENDERS), "f", CREATED) for _ in range(rng.randint(1, 2))]
-        parent_parts = [out.row("participant", episode_id, pid, "parent") for pid in parents]
+        parent_parts = [out.row("participant", episode_id, pid, "parent", self._key()) for pid in parents]
         sessions = min(rng.randint(2, 10), ((end - start).days // 7) + 1)
         self._sessions(out, episode_id, start, sessions, child_parts, parent_parts)
 
@@ -142,25 +146,28 @@ class Generator:
                     ("ORS", "SRS")
                 levels[part] = _drift(rng, levels[part])
                 if rng.random() < 0.9:
-                    _rating(out, session_id, outcome, part, part, levels[part])
+                    self._rating(out, session_id, outcome, part, part, levels[part])
                 if rng.random() < 0.8:
-                    _rating(out, session_id, alliance, part, part, rng.randint(280, 400))
+                    self._rating(out, session_id, alliance, part, part, rng.randint(280, 400))
                 if parent_parts and rng.random() < 0.2:
-                    _rating(out, session_id, outcome, part, parent_parts[0], _drift(rng, levels[part]))
+                    self._rating(out, session_id, outcome, part, parent_parts[0], _drift(rng, levels[part]))
             for part in parent_parts[:1]:
                 levels[part] = _drift(rng, levels[part])
                 if rng.random() < 0.6:
-                    _rating(out, session_id, "ORS", part, part, levels[part])
+                    self._rating(out, session_id, "ORS", part, part, levels[part])
+
+    def _rating(self, out: CopyFiles, session_id: int, instrument: str, subject: int, rater: int,
+                total_x10: int) -> None:
+        base, extra = divmod(total_x10, 4)
+        items = [base + (1 if i < extra else 0) for i in range(4)]
+        out.row("rating", session_id, instrument, subject, rater, *items, total_x10, None, CREATED, self._key())
+
+    def _key(self) -> int:
+        return self.keys.randrange(RECORD_KEY_MODULUS)
 
 
 def _drift(rng: random.Random, level: int) -> int:
     return max(0, min(400, level + rng.randint(-25, 45)))
-
-
-def _rating(out: CopyFiles, session_id: int, instrument: str, subject: int, rater: int, total_x10: int) -> None:
-    base, extra = divmod(total_x10, 4)
-    items = [base + (1 if i < extra else 0) for i in range(4)]
-    out.row("rating", session_id, instrument, subject, rater, *items, total_x10, None, CREATED)
 
 
 def load(session, episodes: int, seed: int = 1) -> dict[str, int]:

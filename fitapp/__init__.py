@@ -4,6 +4,7 @@ import os
 from flask import Flask
 
 from fitapp.config import load_config
+from fitapp.instance_files import make_private_folder, make_private_sqlite_file
 
 # Templates live at the repository root (design decision in house-style.md).
 TEMPLATE_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
@@ -13,15 +14,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Application factory: config, extensions, blueprints, CLI; nothing else."""
     app = Flask(__name__, instance_relative_config=True, template_folder=TEMPLATE_FOLDER)
     app.config.from_mapping(load_config(app.instance_path, test_config))
-    os.makedirs(app.instance_path, exist_ok=True)
+    # Owner-only: the instance folder and the SQLite file hold confidential data.
+    make_private_folder(app.instance_path)
+    make_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from fitapp import extensions, i18n, models  # noqa: F401  (models register their tables)
+    from fitapp.auth import throttle
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=_migrations_dir())
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
-    extensions.limiter.init_app(app)
+    throttle.init_app(app)
     i18n.init_app(app)
 
     from fitapp.admin import bp as admin_bp

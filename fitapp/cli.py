@@ -6,6 +6,8 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from fitapp.cli_ptable import ptable_group
+
 
 @click.command("import-ratings")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
@@ -183,5 +185,5 @@ def retention_command(dry_run: bool, today) -> None:
 def register_commands(app: Flask) -> None:
     for command in (import_ratings_command, export_outcomes_command, demo_command, create_staff_command,
                     report_command, activate_norm_set_command, refresh_series_command, audit_verify_command,
-                    retention_command):
+                    retention_command, ptable_group):
         app.cli.add_command(command)

@@ -1,8 +1,21 @@
-"""Settings read from the environment (interchange.md "Configuration")."""
+"""Settings read from the environment (interchange.md "Configuration"), refused at start-up when unsafe."""
+import ipaddress
 import os
+import re
 from pathlib import Path
 
 ENVIRONMENTS = ("production", "development", "testing")
+# The keys development and testing sign sessions with when SECRET_KEY is not set: public, so never production's.
+DEVELOPMENT_KEYS = frozenset("insecure-" + env + "-key" for env in ENVIRONMENTS)
+MIN_SECRET_KEY_BYTES = 32
+# Below this, a published count could single out a child (metrics.md §7).
+MIN_SUPPRESSION_THRESHOLD = 3
+# Settings that were replaced, with the value that meant "off": starting with one of them set to
+# anything else would silently drop what it was meant to do.
+REPLACED = {
+    "FITAPP_PROXY_FIX": ("0", "FITAPP_TRUSTED_PROXIES (the proxies' addresses, e.g. 127.0.0.1)"),
+    "FITAPP_LOGIN_RATE_LIMIT": ("", "FITAPP_LOGIN_FREE_ATTEMPTS and FITAPP_LOGIN_ADDRESS_LIMIT"),
+}
 
 
 class ConfigError(RuntimeError):
@@ -26,11 +39,58 @@ def _non_negative_int(name: str, default: int) -> int:
     return value
 
 
-def _positive_int(name: str, default: int) -> int:
+def _int_at_least(name: str, default: int, low: int) -> int:
     value = _non_negative_int(name, default)
-    if value == 0:
-        raise ConfigError(f"{name} must be at least 1")
+    if value < low:
+        raise ConfigError(f"{name} must be at least {low}, not {value}")
     return value
+
+
+def _positive_int(name: str, default: int) -> int:
+    return _int_at_least(name, default, 1)
+
+
+def _secret_key(env: str, given: str | None) -> str:
+    if not given:
+        if env == "production":
+            raise ConfigError("SECRET_KEY is not set: refusing to start (set FITAPP_ENV=development for a local demo)")
+        return "insecure-" + env + "-key"
+    if env == "production":
+        if given in DEVELOPMENT_KEYS:
+            raise ConfigError("SECRET_KEY is the public development key: refusing to start in production")
+        if len(given.encode("utf-8")) < MIN_SECRET_KEY_BYTES:
+            raise ConfigError(
+                f"SECRET_KEY is too short ({len(given.encode('utf-8'))} bytes): production needs at least "
+                f"{MIN_SECRET_KEY_BYTES} random bytes, e.g. from "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    return given
+
+
+def _trusted_proxies(raw: str | None) -> tuple[str, ...]:
+    """The networks of FITAPP_TRUSTED_PROXIES (addresses or CIDR, separated by commas or spaces)."""
+    networks = []
+    for item in re.split(r"[\s,]+", (raw or "").strip()):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(f"FITAPP_TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+def _refuse_replaced_settings() -> None:
+    for name, (off, instead) in REPLACED.items():
+        if os.environ.get(name, "").strip() not in ("", off):
+            raise ConfigError(f"{name} is no longer read: set {instead} instead (docs/security.md)")
+
+
+def check_config(config: dict) -> None:
+    """Refuse values no installation may run with, whether from the environment or the overrides."""
+    threshold = config["SUPPRESSION_THRESHOLD"]
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < MIN_SUPPRESSION_THRESHOLD:
+        raise ConfigError(f"FITAPP_SUPPRESSION_THRESHOLD must be a whole number of at least "
+                          f"{MIN_SUPPRESSION_THRESHOLD}, not {threshold!r}")
 
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
@@ -43,11 +103,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     env = overrides.pop("ENV", None) or os.environ.get("FITAPP_ENV", "production")
     if env not in ENVIRONMENTS:
         raise ConfigError(f"FITAPP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
-    secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
-    if not secret:
-        if env == "production":
-            raise ConfigError("SECRET_KEY is not set: refusing to start (set FITAPP_ENV=development for a local demo)")
-        secret = "insecure-" + env + "-key"
+    secret = _secret_key(env, overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY"))
+    _refuse_replaced_settings()
     config = {
         "FITAPP_ENV": env,
         "TESTING": env == "testing",
@@ -65,23 +122,28 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "IDLE_TIMEOUT_MINUTES": _positive_int("FITAPP_IDLE_TIMEOUT_MINUTES", 30),
         "ABSOLUTE_TIMEOUT_HOURS": _positive_int("FITAPP_ABSOLUTE_TIMEOUT_HOURS", 10),
-        # Login throttling (Flask-Limiter). The counters live in the app's database by default
-        # (fitapp.rate_limit_store), so every gunicorn worker sees the same ones; another shared
-        # store (redis://, memcached://) can be named instead. memory:// would be per process.
+        # Throttling of password and code guesses (fitapp.auth.throttle, docs/security.md). The
+        # counters live in the app's database by default (fitapp.rate_limit_store), so every gunicorn
+        # worker sees the same ones; another shared store (redis://, memcached://) can be named
+        # instead. memory:// would be per process.
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "fitapp-db://",
-        "LOGIN_RATE_LIMIT": os.environ.get("FITAPP_LOGIN_RATE_LIMIT", "10/minute;50/hour"),
-        # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust
-        # (werkzeug ProxyFix); 0 trusts none. Needed for HSTS and per-IP throttling behind a proxy.
-        "PROXY_FIX_COUNT": _non_negative_int("FITAPP_PROXY_FIX", 0),
+        "LOGIN_FREE_ATTEMPTS": _positive_int("FITAPP_LOGIN_FREE_ATTEMPTS", 5),
+        "LOGIN_MAX_DELAY_MINUTES": _positive_int("FITAPP_LOGIN_MAX_DELAY_MINUTES", 30),
+        "LOGIN_ACCOUNT_ALERT": _positive_int("FITAPP_LOGIN_ACCOUNT_ALERT", 10),
+        "LOGIN_ADDRESS_LIMIT": _positive_int("FITAPP_LOGIN_ADDRESS_LIMIT", 100),
+        # The reverse proxies whose X-Forwarded-For/-Proto/-Host are believed, and only when the
+        # request comes from one of them (fitapp.security). Empty: no forwarded header is believed.
+        "TRUSTED_PROXIES": _trusted_proxies(os.environ.get("FITAPP_TRUSTED_PROXIES")),
         "TOTP_ISSUER": os.environ.get("FITAPP_TOTP_ISSUER", "fitapp"),
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_SUPPORTED_LOCALES": ("sv", "en"),
         # Activating a norm set recomputes every series; above this many it is left to
         # `flask activate-norm-set` on the server (a request would outlive proxy and worker timeouts).
         "NORM_ACTIVATION_MAX_SERIES": _positive_int("FITAPP_NORM_ACTIVATION_MAX_SERIES", 50_000),
-        "SUPPRESSION_THRESHOLD": int(os.environ.get("FITAPP_SUPPRESSION_THRESHOLD", "5")),
+        "SUPPRESSION_THRESHOLD": _int_at_least("FITAPP_SUPPRESSION_THRESHOLD", 5, MIN_SUPPRESSION_THRESHOLD),
         "WTF_CSRF_TIME_LIMIT": None,
     }
     config.update(overrides)
+    check_config(config)
     return config

@@ -1,7 +1,5 @@
 """Flask extensions, created once and bound to the app in create_app()."""
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,9 +26,5 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# No default limits: only the login steps are throttled (fitapp.auth.routes). Storage and
-# on/off come from the config (RATELIMIT_STORAGE_URI, RATELIMIT_ENABLED) at init_app; importing
-# fitapp.rate_limit_store registers the default storage, fitapp-db:// (counters in the database).
-limiter = Limiter(key_func=get_remote_address)
-
-from fitapp import rate_limit_store  # noqa: E402, F401
+# Guesses of passwords and codes are throttled by fitapp.auth.throttle, in the store named by
+# RATELIMIT_STORAGE_URI (default fitapp-db://, fitapp.rate_limit_store: counters in the database).

@@ -4,17 +4,15 @@ import segno
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from fitapp.auth import bp, sessions, totp
+from fitapp.auth import bp, sessions, throttle, totp
 from fitapp.auth.forms import CodeForm, LoginForm, PasswordChangeForm
-from fitapp.auth.password_policy import COMMON, CONTAINS_USERNAME, MAX_LENGTH, MIN_LENGTH, TOO_LONG, TOO_SHORT, normalise
+from fitapp.auth.password_policy import COMMON, CONTAINS_USERNAME, MAX_LENGTH, MIN_LENGTH, TOO_LONG, TOO_SHORT
 from fitapp.auth.redirects import safe_local_path
 from fitapp.auth.service import (
     authenticate, change_password, enrol_second_factor, record_login, record_logout, verify_second_factor,
 )
-from fitapp.extensions import limiter
 from fitapp.i18n import remember_language, supported_language
 from fitapp.permissions import ALL_ROLES, requires
 
@@ -29,50 +27,39 @@ POLICY_MESSAGES = {
 }
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _username_key() -> str:
-    return "login-user:" + normalise(request.form.get("username", "")).strip()[:80]
-
-
-def _pending_key() -> str:
-    pending = session.get(sessions.PENDING)
-    return "login-code:" + str(pending.get("id") if isinstance(pending, dict) else "none")
-
-
-def _user_key() -> str:
-    return "account:" + str(current_user.get_id())
-
-
-def _failed(response) -> bool:
-    # Only failed attempts count towards the limits: a successful step redirects.
-    return response.status_code != 302
-
-
 def _generic_error() -> str:
-    # One message for every failure, throttling included: it must not tell which part was wrong.
+    # One message for every failure: it must not tell which part was wrong.
     return _("Wrong username or password")
 
 
+def _throttled(template: str, refusal: throttle.Refusal, **context):
+    """The page again with "try again in N minutes" (429): the guess was neither checked nor counted."""
+    return render_template(template, **context), 429, refusal.headers()
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=get_remote_address, deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("cases.caseload"))
-    form = LoginForm()
+    form = LoginForm()  # on a refusal the typed user name is shown again (never the password)
     error = None
     if form.validate_on_submit():
+        account = throttle.account_of(form.username.data)
+        refusal = throttle.refusal(throttle.PASSWORD, account)
+        if refusal is not None:
+            return _throttled("auth/login.html", refusal, form=form, error=refusal.message())
         staff = authenticate(form.username.data, form.password.data)
-        if staff is not None:
+        if staff is None:
+            throttle.failed(throttle.PASSWORD, account)
+        else:
             next_path = safe_local_path(request.args.get("next"))
             if staff.totp_secret:
                 sessions.begin_pending_login(staff, next_path)
+                throttle.succeeded(throttle.PASSWORD, account)
                 return redirect(url_for("auth.login_code"))
             sessions.start_session(staff, second_factor=False)
             record_login(staff)
+            throttle.succeeded(throttle.PASSWORD, account)
             return redirect(next_path or url_for("cases.caseload"))
     if form.is_submitted():
         error = _generic_error()
@@ -80,8 +67,6 @@ def login():
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=get_remote_address, deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_pending_key, deduct_when=_failed)
 def login_code():
     pending = sessions.pending_login()
     if pending is None:
@@ -90,19 +75,19 @@ def login_code():
     form = CodeForm()
     error = None
     if form.validate_on_submit():
+        account = str(staff.id)
+        refusal = throttle.refusal(throttle.CODE, account)
+        if refusal is not None:
+            return _throttled("auth/login_code.html", refusal, form=form, error=refusal.message())
         if verify_second_factor(staff, form.code.data):
             sessions.start_session(staff, second_factor=True)
             record_login(staff)
+            throttle.succeeded(throttle.CODE, account)
             return redirect(next_path or url_for("cases.caseload"))
+        throttle.failed(throttle.CODE, account)
     if form.is_submitted():
         error = _("Wrong code. Use the code your authenticator app shows now.")
     return render_template("auth/login_code.html", form=form, error=error), 200 if error is None else 422
-
-
-@bp.app_errorhandler(429)
-def too_many_attempts(error):
-    """Throttled login steps look like a failed login, with status 429."""
-    return render_template("auth/login.html", form=LoginForm(formdata=None), error=_generic_error()), 429
 
 
 @bp.route("/logout", methods=["POST"])
@@ -116,16 +101,24 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires(ALL_ROLES)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_user_key, deduct_when=_failed)
 def change_password_page():
     form = PasswordChangeForm()
     errors: list[str] = []
     if form.validate_on_submit():
         staff = current_user._get_current_object()
+        account = throttle.account_of(staff.username)
+        refusal = throttle.refusal(throttle.PASSWORD, account)
+        if refusal is not None:
+            return _throttled("auth/password.html", refusal, form=form, errors=[refusal.message()],
+                              min_length=MIN_LENGTH)
         if form.new_password.data != form.confirm.data:
             errors.append(_("The new passwords are not the same."))
         else:
             result = change_password(staff, form.current_password.data, form.new_password.data)
+            if result == ["wrong_current"]:
+                throttle.failed(throttle.PASSWORD, account)
+            else:
+                throttle.succeeded(throttle.PASSWORD, account)  # the current password was right
             if result is None:
                 # Every other session has ended; this one continues with the new session version.
                 sessions.start_session(staff, second_factor=sessions.second_factor_verified())

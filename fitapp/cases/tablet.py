@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from fitapp.audit import record
+from fitapp.auth import throttle
 from fitapp.auth.passwords import verify_password
 from fitapp.cases import bp
 from fitapp.cases.access import has_case_access, load_episode_for_view
@@ -233,11 +234,20 @@ def tablet_return():
     if lock is None:
         return redirect(url_for("cases.caseload"))
     staff = current_user._get_current_object()
+    # The same counters as the login's (fitapp.auth.throttle): they live on the server, so a replayed
+    # cookie with fewer failures in it gains no guesses.
+    account = throttle.account_of(staff.username)
+    refusal = throttle.refusal(throttle.PASSWORD, account)
+    if refusal is not None:
+        response = _return_page(refusal.message(), 429)
+        response.headers.update(refusal.headers())
+        return response
     if not verify_password(staff.password_hash, request.form.get("password") or ""):
         failures = lock.get("failures", 0) + 1
         record("tablet_return_failed", object_type="episode", object_id=lock["episode_id"],
                unit_id=lock.get("unit_id"))
         db.session.commit()
+        throttle.failed(throttle.PASSWORD, account)
         if failures >= MAX_FAILED_RETURNS:
             # Someone keeps guessing: end the therapist's session altogether.
             record("logout", object_type="staff", object_id=staff.id)
@@ -254,6 +264,7 @@ def tablet_return():
         session.pop("lang", None)
     record("tablet_return", object_type="episode", object_id=lock["episode_id"], unit_id=lock.get("unit_id"))
     db.session.commit()
+    throttle.succeeded(throttle.PASSWORD, account)
     return redirect(url_for("cases.new_session", episode_id=lock["episode_id"], draft=lock["token"]))
 
 

@@ -21,6 +21,7 @@ from fitapp.models import (
     Attendance, District, Episode, Intervention, Participant, Person, Rating, Session, Staff, Unit, UnitMembership,
 )
 from fitapp.models._types import utcnow
+from fitapp.models.disclosure import new_record_key
 
 
 @dataclass
@@ -110,6 +111,8 @@ def _rating_values(key: tuple, items: tuple[int, int, int, int], ids: Ids, now) 
         "rater_id": subject_id if rater_ref is None else ids.participants[(episode, rater_ref)],
         "item1_x10": items[0], "item2_x10": items[1], "item3_x10": items[2], "item4_x10": items[3],
         "total_x10": sum(items), "created_by_id": None, "created_at": now,
+        # Drawn here, not left to the column default: COPY (PostgreSQL) bypasses SQLAlchemy's defaults.
+        "record_key": new_record_key(),
     }
 
 

@@ -3,6 +3,7 @@ from fitapp.models.administration import InstrumentLabel, RetentionPolicy
 from fitapp.models.audit import AuditEvent
 from fitapp.models.cases import Attendance, Episode, Participant, Person, Session, SessionRevision
 from fitapp.models.catalogue import Intervention, NormParameter, NormSetRecord
+from fitapp.models.disclosure import PerturbationTableRecord
 from fitapp.models.log_review import LogReview
 from fitapp.models.organisation import District, Team, Unit
 from fitapp.models.rate_limits import RateLimitCounter
@@ -13,7 +14,7 @@ from fitapp.models.staff import Staff, UnitMembership
 
 __all__ = [
     "AuditEvent", "Attendance", "District", "Episode", "EpisodeSummaryRecord", "IndexPersonSummaryRecord", "InstrumentLabel", "Intervention", "LogReview",
-    "NormParameter", "NormSetRecord", "Participant", "Person", "RateLimitCounter", "Rating", "RatingRevision",
+    "NormParameter", "NormSetRecord", "Participant", "PerturbationTableRecord", "Person", "RateLimitCounter", "Rating", "RatingRevision",
     "ReportTarget", "RetentionPolicy", "SeriesSummaryRecord", "Session", "SessionRevision", "Staff", "Team",
     "Unit", "UnitMembership",
 ]

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fitapp.extensions import db
 from fitapp.models._types import created_at_column
+from fitapp.models.disclosure import record_key_column
 
 END_REASONS = ("planned", "client_dropout", "moved", "other")
 PARTICIPANT_ROLES = ("index", "parent", "other")
@@ -54,6 +55,8 @@ class Episode(db.Model):
     end_reason: Mapped[str | None] = mapped_column(String(20))
     child_no_rating_reason: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = created_at_column()
+    # metrics.md §7.2: the episode-level indicators' cell keys are sums of these.
+    record_key: Mapped[int] = record_key_column()
 
     unit: Mapped["Unit"] = relationship()
     therapist: Mapped["Staff"] = relationship()
@@ -83,6 +86,8 @@ class Participant(db.Model):
     episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     role: Mapped[str] = mapped_column(String(10))
+    # metrics.md §7.2: every participant has one, as parents' own figures are published too.
+    record_key: Mapped[int] = record_key_column()
 
     episode: Mapped[Episode] = relationship(back_populates="participants")
     person: Mapped[Person] = relationship()

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from fitapp.extensions import db
 from fitapp.models._types import created_at_column
 from fitapp.models.cases import CORRECTION_REASONS, live_sessions
+from fitapp.models.disclosure import record_key_column
 from fitapp.scoring.instruments import ALL_INSTRUMENTS
 
 
@@ -51,6 +52,8 @@ class Rating(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     delete_reason: Mapped[str | None] = mapped_column(String(20))
+    # metrics.md §7.2: kept through corrections (they edit this row); only self-rated SRS/CSRS ones are counted.
+    record_key: Mapped[int] = record_key_column()
 
     session: Mapped["Session"] = relationship(back_populates="ratings")
     subject: Mapped["Participant"] = relationship(foreign_keys=[subject_id])

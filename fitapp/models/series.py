@@ -8,7 +8,7 @@ so they are exact on every database.
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fitapp.extensions import db
@@ -62,9 +62,10 @@ class EpisodeSummaryRecord(db.Model):
 
     Derived like :class:`SeriesSummaryRecord` and refreshed with it, in the
     same batch: live sessions, and the live self-rated SRS/CSRS ratings
-    (count, sum of totals in tenths, how many totals are below 36.0). An
-    episode without a row has no sessions yet (reports read a missing row as
-    zeros).
+    (count, sum of totals in tenths, how many totals are below 36.0), with
+    the sums of the record keys of the ratings each count counts (§7.2: the
+    cell keys are these sums mod 10^9). An episode without a row has no
+    sessions yet (reports read a missing row as zeros).
     """
 
     __tablename__ = "episode_summary"
@@ -79,18 +80,22 @@ class EpisodeSummaryRecord(db.Model):
     srs_ratings: Mapped[int] = mapped_column(Integer)
     srs_total_x10: Mapped[int] = mapped_column(Integer)
     srs_below: Mapped[int] = mapped_column(Integer)
+    # Plain sums, not reduced mod 10^9: a report adds the sums of many episodes before reducing.
+    srs_key_sum: Mapped[int] = mapped_column(BigInteger)
+    srs_below_key_sum: Mapped[int] = mapped_column(BigInteger)
 
 
 class IndexPersonSummaryRecord(db.Model):
     """Each index participant of an episode with what the unit reports need of them (metrics.md §5–§6).
 
-    One row per index participant: the person's birth year and gender and
-    their stored §5 index series (the series columns are all NULL without a
-    self-rated outcome rating). Derived like :class:`SeriesSummaryRecord` and
-    refreshed with it, in the same batch; a case is refreshed when it is
-    opened, so one closed without any session still has its index persons.
-    Birth year and gender are copies: persons are never edited, and anything
-    that came to edit them would have to refresh their episodes.
+    One row per index participant: the person's birth year and gender, the
+    participant's record key, and their stored §5 index series (the series
+    columns are all NULL without a self-rated outcome rating). Derived like
+    :class:`SeriesSummaryRecord` and refreshed with it, in the same batch; a
+    case is refreshed when it is opened, so one closed without any session
+    still has its index persons. Birth year, gender and record key are
+    copies: persons are never edited and record keys never change, and
+    anything that came to edit them would have to refresh their episodes.
     """
 
     __tablename__ = "index_person_summary"
@@ -101,6 +106,8 @@ class IndexPersonSummaryRecord(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     birth_year: Mapped[int | None] = mapped_column(Integer)
     gender: Mapped[str | None] = mapped_column(String(10))
+    # The participant's record key (metrics.md §7.2): the person-level indicators' cell keys are sums of these.
+    record_key: Mapped[int] = mapped_column(Integer)
     instrument: Mapped[str | None] = mapped_column(String(10))
     n: Mapped[int | None] = mapped_column(Integer)
     intake_date: Mapped[date | None] = mapped_column(Date)

@@ -80,6 +80,12 @@ def parse_choice(args, today: date) -> tuple[ReportChoice, Errors]:
             as_of = date.fromisoformat(text)
         except ValueError:
             errors.add("as_of", _("Figures as of: “%(value)s” is not a date; write it as YYYY-MM-DD.", value=text))
+        else:
+            # Periods and the 12-month follow-up are counted from this date: far-off years overflow.
+            if not FIRST_YEAR <= as_of.year <= LAST_YEAR:
+                errors.add("as_of", _("Figures as of: give a date from %(low)s to %(high)s.",
+                                      low=date(FIRST_YEAR, 1, 1).isoformat(), high=date(LAST_YEAR, 12, 31).isoformat()))
+                as_of = default.as_of
     units = tuple(sorted({code for code in args.getlist("unit") if code}))
     return ReportChoice(year, tertial, span, units, as_of), errors
 

@@ -3,16 +3,17 @@
 Reports read intake, last score, change and category of every series
 (metrics.md §3–§5) from ``series_summary``, each episode's live sessions
 and self-rated SRS/CSRS tallies (§6 mean_sessions, srs_mean, srs_below_36)
-from ``episode_summary``, and each index participant with birth year, gender
-and §5 index series from ``index_person_summary``, instead of re-reading
-sessions, ratings and persons. Writers call :func:`refresh_series` with the
-episodes whose participants, sessions or ratings they changed, after their
-own commit, or inside their transaction with ``commit=False`` (opening a
-case, a session save); a change of the active norm set needs a full refresh
-(``flask --app fitapp refresh-series``).
+with the sums of the counted ratings' record keys (§7.2) from
+``episode_summary``, and each index participant with birth year, gender,
+record key and §5 index series from ``index_person_summary``, instead of
+re-reading sessions, ratings and persons. Writers call
+:func:`refresh_series` with the episodes whose participants, sessions or
+ratings they changed, after their own commit, or inside their transaction
+with ``commit=False`` (opening a case, a session save); a change of the
+active norm set needs a full refresh (``flask --app fitapp refresh-series``).
 
 Work is done in batches of episodes: each batch reads only its own ratings
-(one small integer per rating) and counts its live sessions in one grouped
+(two small integers per rating: total and record key) and counts its live sessions in one grouped
 query, recomputes its series with the pure scoring functions and its
 alliance tallies in the same pass over the ratings, and replaces both kinds
 of rows in one transaction. So memory stays bounded however large the city,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from decimal import Decimal
 from itertools import groupby
 
@@ -62,21 +64,34 @@ class SeriesKey:
         return self.instrument in SCORED_ALLIANCE and self.subject_id == self.rater_id
 
 
+class RatingRow(Protocol):
+    """What the alliance tallies read of a rating row: its total in tenths and its record key."""
+
+    total_x10: int
+    record_key: int
+
+
 @dataclass
 class AllianceCounts:
-    """An episode's live self-rated SRS/CSRS ratings: how many, their totals summed, how many below 36.0."""
+    """An episode's live self-rated SRS/CSRS ratings: how many, their totals summed, how many below 36.0.
+
+    With the sums of the record keys of the ratings each count counts (metrics.md §7.2).
+    """
 
     ratings: int = 0
     total_x10: int = 0
     below: int = 0
+    key_sum: int = 0
+    below_key_sum: int = 0
 
-    def add(self, points: list[RatingPoint]) -> None:
-        for point in points:
-            total_x10 = tenths(point.total)
+    def add(self, ratings: Sequence[RatingRow]) -> None:
+        for rating in ratings:
             self.ratings += 1
-            self.total_x10 += total_x10
-            if total_x10 < SRS_LOW_X10:
+            self.total_x10 += rating.total_x10
+            self.key_sum += rating.record_key
+            if rating.total_x10 < SRS_LOW_X10:
                 self.below += 1
+                self.below_key_sum += rating.record_key
 
 
 @dataclass(frozen=True)
@@ -166,16 +181,19 @@ def _replace_index_person_rows(episode_ids: list[int], series: dict[SeriesKey, t
     db.session.execute(
         delete(IndexPersonSummaryRecord).where(IndexPersonSummaryRecord.episode_id.in_(episode_ids)))
     rows = [{"participant_id": participant_id, "episode_id": episode_id, "person_id": person_id,
-             "birth_year": birth_year, "gender": gender, **_series_fields(index_series.get(participant_id))}
-            for participant_id, episode_id, person_id, birth_year, gender in _index_participants(episode_ids)]
+             "birth_year": birth_year, "gender": gender, "record_key": record_key,
+             **_series_fields(index_series.get(participant_id))}
+            for participant_id, episode_id, person_id, birth_year, gender, record_key
+            in _index_participants(episode_ids)]
     if rows:
         db.session.execute(insert(IndexPersonSummaryRecord.__table__), rows)
 
 
 def _index_participants(episode_ids: list[int]) -> list[tuple]:
-    """(participant id, episode id, person id, birth year, gender) of the episodes' index participants."""
+    """(participant, episode, person id, birth year, gender, record key) of the episodes' index participants."""
     query = (
-        select(Participant.id, Participant.episode_id, Participant.person_id, Person.birth_year, Person.gender)
+        select(Participant.id, Participant.episode_id, Participant.person_id, Person.birth_year, Person.gender,
+               Participant.record_key)
         .join(Person, Participant.person_id == Person.id)
         .where(Participant.episode_id.in_(episode_ids), Participant.role == INDEX_ROLE)
     )
@@ -197,22 +215,27 @@ def summarise_batch(episode_ids: list[int], norm_set: NormSet) -> BatchSummary:
     summaries: dict[SeriesKey, SeriesSummary] = {}
     alliance: dict[int, AllianceCounts] = {}
     index_subjects: set[int] = set()
-    for key, birth_year, role, points in _series_points(episode_ids):
+    for key, birth_year, role, points, ratings in _series_points(episode_ids):
         summaries[key] = summarise_series(key.instrument, points, birth_year, norm_set)
         if role == INDEX_ROLE:
             index_subjects.add(key.subject_id)
         if key.is_scored_alliance:
-            alliance.setdefault(key.episode_id, AllianceCounts()).add(points)
+            alliance.setdefault(key.episode_id, AllianceCounts()).add(ratings)
     index_keys = _index_series_keys(summaries, index_subjects)
     series = {key: (summary, key in index_keys) for key, summary in summaries.items()}
     return BatchSummary(series, alliance)
 
 
-def _series_points(episode_ids: list[int]) -> Iterator[tuple[SeriesKey, int | None, str, list[RatingPoint]]]:
-    """The ratings of the episodes grouped into series, with the subject's birth year and role."""
+def _series_points(
+        episode_ids: list[int]) -> Iterator[tuple[SeriesKey, int | None, str, list[RatingPoint], list[RatingRow]]]:
+    """The ratings of the episodes grouped into series, with the subject's birth year and role.
+
+    With each series its rows as read (named fields, ``total_x10`` and ``record_key`` among them).
+    """
     query = (
         select(Session.episode_id, Rating.subject_id, Rating.rater_id, Rating.instrument,
-               Person.birth_year, Participant.role, Session.date, Session.number, Rating.total_x10)
+               Person.birth_year, Participant.role, Session.date, Session.number, Rating.total_x10,
+               Rating.record_key)
         .select_from(Rating)
         .join(Session, Rating.session_id == Session.id)
         .join(Participant, Rating.subject_id == Participant.id)
@@ -221,10 +244,11 @@ def _series_points(episode_ids: list[int]) -> Iterator[tuple[SeriesKey, int | No
         .order_by(Session.episode_id, Rating.subject_id, Rating.rater_id, Rating.instrument)
     )
     rows = db.session.execute(query)
-    for head, ratings in groupby(rows, key=lambda r: r[:6]):
+    for head, group in groupby(rows, key=lambda r: r[:6]):
         episode_id, subject_id, rater_id, instrument, birth_year, role = head
+        ratings = list(group)
         points = [RatingPoint(r.date, r.number, Decimal(r.total_x10).scaleb(-1)) for r in ratings]
-        yield SeriesKey(episode_id, subject_id, rater_id, instrument), birth_year, role, points
+        yield SeriesKey(episode_id, subject_id, rater_id, instrument), birth_year, role, points, ratings
 
 
 def _index_series_keys(summaries: dict[SeriesKey, SeriesSummary], index_subjects: set[int]) -> set[SeriesKey]:
@@ -283,6 +307,8 @@ def _episode_row(episode_id: int, sessions: int, alliance: AllianceCounts) -> di
         "srs_ratings": alliance.ratings,
         "srs_total_x10": alliance.total_x10,
         "srs_below": alliance.below,
+        "srs_key_sum": alliance.key_sum,
+        "srs_below_key_sum": alliance.below_key_sum,
     }
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from fitapp import create_app
-from fitapp.config import load_config
+from fitapp.config import ConfigError, load_config
 from tests.security.conftest import app_rules, rule_path, sign_in
 
 
@@ -31,12 +31,59 @@ def test_hsts_only_over_https(client):
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
+def _seen_by(proxies, peer: str, headers: dict) -> tuple[str, bool]:
+    """(client address, HTTPS?) as the app behind fitapp's proxy handling sees a request from ``peer``."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from fitapp.security import TrustedProxies
+
+    seen = {}
+
+    def inner(environ, start_response):
+        request = Request(environ)
+        seen["address"], seen["secure"] = request.remote_addr, request.is_secure
+        start_response("204 No Content", [])
+        return []
+
+    environ = EnvironBuilder(headers=headers, environ_base={"REMOTE_ADDR": peer}).get_environ()
+    TrustedProxies(inner, proxies)(environ, lambda *args: None)
+    return seen["address"], seen["secure"]
+
+
 def test_behind_a_proxy_the_forwarded_scheme_and_address_count_when_configured(tmp_path):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.7"}
-    trusting = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://", "PROXY_FIX_COUNT": 1})
+    trusting = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://", "TRUSTED_PROXIES": ("127.0.0.1",)})
     ignoring = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert "Strict-Transport-Security" in trusting.test_client().get("/login", headers=forwarded).headers
     assert "Strict-Transport-Security" not in ignoring.test_client().get("/login", headers=forwarded).headers
+
+
+def test_forwarded_headers_count_only_from_a_trusted_proxy():
+    forged = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    assert _seen_by((), "198.51.100.4", forged) == ("198.51.100.4", False)  # no proxy configured
+    assert _seen_by(("10.1.0.0/16",), "198.51.100.4", forged) == ("198.51.100.4", False)  # past the proxy
+    assert _seen_by(("10.1.0.0/16",), "10.1.2.3", forged) == ("203.0.113.9", True)
+    assert _seen_by(("10.1.0.0/16",), "10.1.2.3", {}) == ("10.1.2.3", False)
+    # Through two trusted proxies: the first untrusted address from the right; a client's own
+    # X-Forwarded-For entries further left are ignored.
+    chain = {"X-Forwarded-For": "6.6.6.6, 203.0.113.9, 10.1.0.5", "X-Forwarded-Proto": "https"}
+    assert _seen_by(("10.1.0.0/16",), "10.1.2.3", chain) == ("203.0.113.9", True)
+
+
+def test_proxy_settings_are_checked_and_the_old_count_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("FITAPP_ENV", "development")
+    monkeypatch.setenv("FITAPP_TRUSTED_PROXIES", "127.0.0.1, 10.1.0.0/16 ::1")
+    assert load_config(str(tmp_path))["TRUSTED_PROXIES"] == ("127.0.0.1/32", "10.1.0.0/16", "::1/128")
+    monkeypatch.setenv("FITAPP_TRUSTED_PROXIES", "proxy.example")
+    with pytest.raises(ConfigError, match="FITAPP_TRUSTED_PROXIES: 'proxy.example' is not an IP address"):
+        load_config(str(tmp_path))
+    monkeypatch.delenv("FITAPP_TRUSTED_PROXIES")
+    monkeypatch.setenv("FITAPP_PROXY_FIX", "0")
+    assert load_config(str(tmp_path))["TRUSTED_PROXIES"] == ()
+    monkeypatch.setenv("FITAPP_PROXY_FIX", "1")
+    with pytest.raises(ConfigError, match="FITAPP_PROXY_FIX is no longer read: set FITAPP_TRUSTED_PROXIES"):
+        load_config(str(tmp_path))
 
 
 def test_production_cookies_are_secure_httponly_samesite(monkeypatch, tmp_path):
