@@ -263,6 +263,7 @@ class Timings:
     refresh_s: float
     city_s: float
     city_cells: int
+    exact_city_s: float
     unit_s: float
     baseline_s: float
     first_level_s: float
@@ -272,6 +273,8 @@ class Timings:
             f"ratings {self.ratings:>9,}  episodes {self.episodes:>6,}  series {self.series:>7,}  "
             f"(load {self.load_s:.1f} s, refresh-series {self.refresh_s:.1f} s)",
             f"  city report, all units + ALL, all breakdowns ({self.city_cells:,} cells): {_ms(self.city_s)}",
+            f"  the same with exact figures (report --exact):  {_ms(self.exact_city_s)}"
+            f"   protected/exact = {self.city_s / self.exact_city_s:.2f}x",
             f"  one unit's report:                             {_ms(self.unit_s)}",
             f"  SQL baseline, episodes_closed per unit:        {_ms(self.baseline_s)}"
             f"   city/baseline = {self.city_s / self.baseline_s:.1f}x",
@@ -313,6 +316,10 @@ def measure(app, ratings: int, repeat: int = 5, out_dir: str | None = None) -> T
         cells.append(export_report(os.path.join(out_dir, "city.csv"), year=REPORT_YEAR, tertial=REPORT_TERTIAL,
                                    ytd=False, unit_codes=[], as_of=AS_OF))
 
+    def exact_city() -> None:
+        export_report(os.path.join(out_dir, "city-exact.csv"), year=REPORT_YEAR, tertial=REPORT_TERTIAL,
+                      ytd=False, unit_codes=[], as_of=AS_OF, exact=True)
+
     def unit() -> None:
         export_report(os.path.join(out_dir, "unit.csv"), year=REPORT_YEAR, tertial=REPORT_TERTIAL, ytd=False,
                       unit_codes=[one_unit], as_of=AS_OF)
@@ -326,23 +333,23 @@ def measure(app, ratings: int, repeat: int = 5, out_dir: str | None = None) -> T
         return run
 
     medians = interleaved_medians({
-        "city": city, "unit": unit, "baseline": sql(BASELINE_EPISODES_SQL),
+        "city": city, "exact_city": exact_city, "unit": unit, "baseline": sql(BASELINE_EPISODES_SQL),
         "first_level": sql(BASELINE_FIRST_LEVEL_SQL),
     }, repeat)
     timings = Timings(
         ratings=counts["rating"], episodes=counts["episode"], series=refreshed.series,
         load_s=load_s, refresh_s=refresh_s,
-        city_s=medians["city"], city_cells=cells[-1], unit_s=medians["unit"],
+        city_s=medians["city"], city_cells=cells[-1], exact_city_s=medians["exact_city"], unit_s=medians["unit"],
         baseline_s=medians["baseline"], first_level_s=medians["first_level"],
     )
     check_first_level(db.session.execute(text(BASELINE_FIRST_LEVEL_SQL), period).all(),
-                      build_report(REPORT_YEAR, REPORT_TERTIAL, False, [], AS_OF))
+                      build_report(REPORT_YEAR, REPORT_TERTIAL, False, [], AS_OF, exact=True))
     db.session.rollback()
     return timings
 
 
 def check_first_level(baseline_rows, report_rows) -> None:
-    """The baseline must compute the report's figures: compare every shown first-level cell of each unit."""
+    """The baseline must compute the report's exact figures: compare every first-level cell of each unit."""
     from fitapp.extensions import db
     from fitapp.models import Unit
 
