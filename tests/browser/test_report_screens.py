@@ -15,7 +15,7 @@ from tests.factories import TOTP_SECRET
 
 pytestmark = pytest.mark.browser
 
-T2 = "year=2025&tertial=2&span=tertial&as_of=2026-06-30"
+T2 = "year=2025&tertial=2&span=tertial&as_of=2026-08-31"
 
 
 def build_report_city() -> None:
@@ -84,11 +84,19 @@ def test_unit_head_and_quality_group_reports(live_server, page):
 
     page.goto(f"{base_url}/reports/?{T2}")
     expect(page.locator("h2.report-scope__title")).to_have_text("Familjeenheten Norr (UA): 2025-T2")
+    expect(page.locator(".protection-note")).to_contain_text("Skyddade siffror")
+    expect(page.locator(".protection-note")).to_contain_text("ckm-d5-v3-js2")
+    screenshot(page, "report-unit-protected")
+    # The unit head's switch to the exact figures of their own unit.
+    page.get_by_role("link", name="Exakta siffror – internt, får inte publiceras").click()
+    expect(page.locator(".exact-notice")).to_contain_text("Exakta siffror – internt, får inte publiceras")
     coverage = page.locator("tr", has=page.locator('[data-cell="index/UA/all/all/coverage"]'))
     expect(coverage).to_contain_text("80,0 %")
     expect(coverage).to_contain_text("90,0 %: ej uppnått")
     expect(page.locator("tr", has=page.locator('[data-cell="index/UA/all/all/paired"]'))).to_contain_text("uppnått")
     screenshot(page, "report-unit")
+    page.get_by_role("link", name="Visa skyddade siffror").click()
+    expect(page.locator(".protection-note")).to_be_visible()
 
     page.get_by_role("link", name="Över tid").click()
     expect(page.locator("thead")).to_contain_text("2022-T2")

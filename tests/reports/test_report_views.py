@@ -1,4 +1,4 @@
-"""Pure parts of the report pages: protection of the intake table, chart geometry, targets."""
+"""Pure parts of the report pages: the protected intake table, chart geometry, targets."""
 from datetime import date
 from decimal import Decimal
 
@@ -6,55 +6,83 @@ import pytest
 
 from fitapp.reports import views
 from fitapp.reports.charts import bar_chart, trend_chart, value_axis
+from fitapp.scoring.ckm import KEY_MODULUS, default_ptable
+from fitapp.scoring.protection import Protection
 from fitapp.scoring.indicators import Cell, IndexPerson
 from fitapp.scoring.series import SeriesSummary
 
 D = Decimal
 
 
-def _person(i: int, category: str, clinical: bool) -> IndexPerson:
+def _person(i: int, category: str, clinical: bool, key: int = 0) -> IndexPerson:
     series = SeriesSummary("ORS", 2, date(2025, 1, 1), D("20.0"), date(2025, 2, 1), D("25.0"), D("5.0"),
                            D("28"), D("5"), clinical, category, "pcoms-2003")
-    return IndexPerson(i, i, 2010, "female", date(2025, 1, 1), "FAMBEH", True, series, False, False)
+    return IndexPerson(i, i, 2010, "female", date(2025, 1, 1), "FAMBEH", True, series, False, key)
 
 
-def _published(**shown):
-    return {name: Cell("all", "all", name, "share", 1, 1, D(1), suppressed=not visible)
-            for name, visible in shown.items()}
+# Clinical: 5 recovered, 5 improved, 2 unchanged; non-clinical: 6 improved, 1 deteriorated.
+PLAN = [("recovered", True, 5), ("improved", True, 5), ("unchanged", True, 2), ("improved", False, 6),
+        ("deteriorated", False, 1)]
 
 
-def test_protect_hides_a_second_cell_wherever_a_line_has_one_hidden():
-    values = {"a": 3, "b": 6, "c": 7, "total": 16}
-    assert views.protect(values, [["a", "b", "c", "total"]], set(), 5) == {"a", "b"}
-    # A cell published elsewhere is never the one hidden in addition.
-    assert views.protect(values, [["a", "b", "c", "total"]], {"b"}, 5) == {"a", "c"}
-    # Zero is shown and never chosen: 0 + hidden = known total would give it away, so the next non-zero goes.
-    assert views.protect({"a": 0, "b": 2, "c": 9}, [["a", "b", "c"]], set(), 5) == {"b", "c"}
+def _persons(first_key: int = 7) -> list[IndexPerson]:
+    persons, i = [], 0
+    for category, clinical, count in PLAN:
+        for _ in range(count):
+            persons.append(_person(i, category, clinical, key=(first_key + 104_729 * i) % KEY_MODULUS))
+            i += 1
+    return persons
 
 
-def test_protect_repeats_until_no_line_has_a_lone_hidden_cell():
-    values = {"a": 2, "b": 5, "c": 6, "d": 7}
-    lines = [["a", "b"], ["b", "d"], ["c", "d"]]
-    hidden = views.protect(values, lines, set(), 5)
-    assert all(sum(k in hidden for k in line) != 1 for line in lines)
-    assert hidden == {"a", "b", "d", "c"}
+def _key_sum(persons, clinical: bool, category: str | None) -> tuple[int, int]:
+    members = [p for p in persons if p.index_series.intake_clinical == clinical
+               and (category is None or p.index_series.category == category)]
+    return len(members), sum(p.record_key for p in members)
 
 
-def test_intake_table_hides_subtractable_counts():
-    # Clinical: 5 recovered, 5 improved, 2 unchanged; non-clinical: 6 improved, 1 deteriorated.
-    persons = ([_person(i, "recovered", True) for i in range(5)] + [_person(10 + i, "improved", True) for i in range(5)]
-               + [_person(20 + i, "unchanged", True) for i in range(2)]
-               + [_person(30 + i, "improved", False) for i in range(6)] + [_person(40, "deteriorated", False)])
-    published = _published(paired=True, recovered=True, reliable_improvement=True, deteriorated=True)
-    rows = {row.group: row for row in views.intake_category_table(persons, published, 5)}
+def test_exact_intake_table_shows_every_count_and_share():
+    rows = {row.group: row for row in views.intake_category_table([_persons()], None, one_cell=True)}
     clinical, non_clinical = rows["clinical"], rows["non_clinical"]
-    assert clinical.total.count == 12 and clinical.categories["recovered"].count == 5  # both published
-    assert clinical.categories["unchanged"].suppressed and non_clinical.categories["deteriorated"].suppressed
-    # Each line with a hidden cell has at least two.
-    assert clinical.categories["improved"].suppressed
-    assert non_clinical.total.suppressed or non_clinical.categories["improved"].suppressed
-    assert not non_clinical.categories["recovered"].possible
+    assert (clinical.total.count, clinical.categories["recovered"].count) == (12, 5)
     assert clinical.categories["recovered"].share == D("0.4167")
+    assert non_clinical.categories["deteriorated"].count == 1 and not non_clinical.categories["deteriorated"].suppressed
+    assert not non_clinical.categories["recovered"].possible
+    assert clinical.categories["deteriorated"].count == 0
+
+
+def test_protected_intake_counts_follow_the_table_and_hide_1_to_4():
+    table = default_ptable()
+    persons = _persons()
+    rows = {row.group: row for row in views.intake_category_table([persons], Protection(table, 5), one_cell=True)}
+    for group, clinical in (("clinical", True), ("non_clinical", False)):
+        n, keys = _key_sum(persons, clinical, None)
+        total = table.perturb(n, keys % KEY_MODULUS)
+        assert rows[group].total.suppressed == (0 < total < 5)
+        for category in views.CATEGORY_COLUMNS:
+            figure = rows[group].categories[category]
+            if not figure.possible:
+                continue
+            n, keys = _key_sum(persons, clinical, category)
+            protected = table.perturb(n, keys % KEY_MODULUS)
+            assert figure.suppressed == (0 < protected < 5), (group, category)
+            if not figure.suppressed:
+                assert figure.count == (min(protected, total) if total >= 5 else protected)
+            if n == 0:
+                assert (figure.count, figure.suppressed) == (0, False)  # zero stays zero
+
+
+def test_chosen_units_add_up_their_protected_intake_counts():
+    table = default_ptable()
+    first, second = _persons(7), _persons(11)
+    protection = Protection(table, 3)
+    alone = [{row.group: row for row in views.intake_category_table([p], protection, one_cell=True)}
+             for p in (first, second)]
+    summed = {row.group: row for row in views.intake_category_table([first, second], protection, one_cell=False)}
+    for group, clinical in (("clinical", True), ("non_clinical", False)):
+        protected = [table.perturb(*(lambda n, k: (n, k % KEY_MODULUS))(*_key_sum(p, clinical, None)))
+                     for p in (first, second)]
+        assert summed[group].total.count == sum(protected)
+        assert all(a[group].total.count in (None, x) for a, x in zip(alone, protected))
 
 
 def test_trend_chart_breaks_the_line_where_a_year_has_no_value():
