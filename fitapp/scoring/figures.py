@@ -92,12 +92,6 @@ def indicator_figures(
     """:func:`compute_indicators` as plain tuples, in the same order."""
     check_consistent(episodes, persons, alliance)
     totals = block_totals(*block_entries(episodes, persons, alliance))
-    return protected_figures(totals, protection, with_rereferral=with_rereferral)
-
-
-def protected_figures(totals: BlockTotals, protection: Protection | None, *,
-                      with_rereferral: bool = True) -> list[Figure]:
-    """The figures of a block that is a cell of its own (a unit, a fixed total): exact without protection."""
     table = protection.table if protection is not None else None
     threshold = protection.threshold if protection is not None else None
     return block_figures(shown_totals(totals, table), threshold, with_rereferral=with_rereferral)
@@ -232,11 +226,3 @@ def _quotient4(numerator: int, divisor: int) -> Decimal:
     """
     magnitude = (abs(numerator) * 20000 + divisor) // (2 * divisor)
     return Decimal(-magnitude if numerator < 0 else magnitude).scaleb(-4)
-
-
-def group_cells(figures: Sequence[Figure], breakdowns: Sequence[str] = BREAKDOWNS,
-                indicators: Sequence[str] | None = None) -> list[Cell]:
-    """The figures as cells, keeping only the given breakdowns and indicators."""
-    wanted = set(indicators) if indicators is not None else None
-    return [Cell(*f) for f in figures if f[0] in breakdowns and (wanted is None or f[2] in wanted)]
-

@@ -121,3 +121,27 @@ def test_scores_and_thresholds_become_whole_tenths_and_hundredths_exactly():
     for finer, convert in ((Decimal("7.25"), tenths), (Decimal("4.995"), hundredths)):
         with pytest.raises(ValueError, match="more than"):
             convert(finer)
+
+
+@settings(max_examples=60, deadline=None)
+@given(datasets())
+def test_protected_counts_are_the_table_lookups_of_the_exact_ones_with_their_cell_keys(data):
+    from fitapp.scoring.ckm import KEY_MODULUS, default_ptable
+    from fitapp.scoring.protection import Protection
+
+    episodes, persons, srs = data
+    table = default_ptable()
+    exact = {(c.breakdown, c.group, c.indicator): c for c in compute_indicators(episodes, persons, srs)}
+    protected = compute_indicators(episodes, persons, srs, Protection(table, 5))
+    for cell in protected:
+        if cell.indicator == "episodes_closed" and cell.breakdown == ALL_GROUP:
+            n = exact[(cell.breakdown, cell.group, cell.indicator)].numerator
+            shown = table.perturb(n, sum(e.record_key for e in episodes) % KEY_MODULUS)
+            assert cell.suppressed == (0 < shown < 5)
+            assert cell.suppressed or cell.numerator == shown
+        if cell.indicator == "index_persons" and cell.breakdown == ALL_GROUP:
+            shown = table.perturb(len(persons), sum(p.record_key for p in persons) % KEY_MODULUS)
+            assert cell.suppressed or cell.numerator == shown
+        if not cell.suppressed:  # nothing shown is 1..4, and a share never exceeds 1
+            assert not any(v is not None and 0 < v < 5 for v in (cell.numerator, cell.denominator))
+            assert cell.kind != "share" or cell.value is None or cell.value <= 1
