@@ -402,7 +402,9 @@ def run(users: int, seconds: float, workers: int, think: float) -> Result:
         url = server.create_database("load_fault")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FITAPP_", "RATELIMIT_"))}
         # Production settings (throttling counters in the database, login limits as shipped).
-        env.update(FITAPP_ENV="production", SECRET_KEY=secrets.token_urlsafe(32), DATABASE_URL=url)
+        env.update(FITAPP_ENV="production", SECRET_KEY=secrets.token_urlsafe(32), DATABASE_URL=url,
+                   FITAPP_AUDIT_KEY=secrets.token_urlsafe(32),
+                   FITAPP_AUDIT_CHECKPOINTS=os.path.join(server.root, "audit-checkpoints"))
         subprocess.run([sys.executable, "-m", "flask", "--app", "fitapp", "db", "upgrade"], cwd=ROOT, env=env,
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         therapists = seed(url, users)

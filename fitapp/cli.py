@@ -156,14 +156,27 @@ def refresh_series_command() -> None:
 @click.command("audit-verify")
 @with_appcontext
 def audit_verify_command() -> None:
-    """Check the audit log's hash chain; exit 1 naming the first broken entry."""
-    from fitapp.audit import verify_chain
+    """Check the audit log's keyed hash chain, and its length and head against the newest signed checkpoint.
 
-    checked, broken = verify_chain()
+    Exit 1 naming what is wrong: the first broken entry, a removed tail, an emptied log, a missing checkpoint.
+    """
+    from fitapp.audit import verify_log
+
+    result = verify_log()
+    for warning in result.warnings:
+        click.echo(f"WARNING: {warning}", err=True)
+    broken = result.walk.broken
     if broken is not None:
-        click.echo(f"Audit chain BROKEN at {broken} ({checked} entries before it are intact).", err=True)
+        click.echo(f"Audit chain BROKEN at {broken} ({result.walk.checked} entries before it are intact).", err=True)
+    for problem in result.problems:
+        click.echo(f"Audit log CHECKPOINT MISMATCH: {problem}.", err=True)
+    if not result.ok:
         sys.exit(1)
-    click.echo(f"Audit chain intact: {checked} entries.")
+    click.echo(f"Audit chain intact: {result.walk.checked} entries.")
+    if result.checkpoint is not None:
+        click.echo(f"Checkpoint matches: {result.checkpoint} ({result.path}).")
+    for note in result.notes:
+        click.echo(f"Note: {note}.")
 
 
 @click.command("retention")

@@ -1,4 +1,6 @@
 """Settings read from the environment (interchange.md "Configuration"), refused at start-up when unsafe."""
+import hashlib
+import hmac
 import ipaddress
 import os
 import re
@@ -66,6 +68,28 @@ def _secret_key(env: str, given: str | None) -> str:
     return given
 
 
+def _audit_key(env: str, given: str | None, secret: str) -> str:
+    """The key of the audit log's HMAC chain and checkpoints (fitapp.audit): outside the database, never changed.
+
+    Development and testing derive one from SECRET_KEY when none is given; production must name its own,
+    not SECRET_KEY (which may be changed to end every session: the audit key may not).
+    """
+    if not given:
+        if env == "production":
+            raise ConfigError("FITAPP_AUDIT_KEY is not set: refusing to start (the audit log's key, at least "
+                              f"{MIN_SECRET_KEY_BYTES} random bytes kept outside the database; docs/security.md)")
+        return hmac.new(secret.encode("utf-8"), b"fitapp audit key", hashlib.sha256).hexdigest()
+    if env == "production":
+        if len(given.encode("utf-8")) < MIN_SECRET_KEY_BYTES:
+            raise ConfigError(
+                f"FITAPP_AUDIT_KEY is too short ({len(given.encode('utf-8'))} bytes): production needs at least "
+                f"{MIN_SECRET_KEY_BYTES} random bytes, e.g. from "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+        if given == secret:
+            raise ConfigError("FITAPP_AUDIT_KEY must be a key of its own, not SECRET_KEY")
+    return given
+
+
 def _trusted_proxies(raw: str | None) -> tuple[str, ...]:
     """The networks of FITAPP_TRUSTED_PROXIES (addresses or CIDR, separated by commas or spaces)."""
     networks = []
@@ -104,6 +128,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if env not in ENVIRONMENTS:
         raise ConfigError(f"FITAPP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     secret = _secret_key(env, overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY"))
+    audit_key = _audit_key(env, overrides.get("AUDIT_KEY") or os.environ.get("FITAPP_AUDIT_KEY"), secret)
     _refuse_replaced_settings()
     config = {
         "FITAPP_ENV": env,
@@ -135,6 +160,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # The reverse proxies whose X-Forwarded-For/-Proto/-Host are believed, and only when the
         # request comes from one of them (fitapp.security). Empty: no forwarded header is believed.
         "TRUSTED_PROXIES": _trusted_proxies(os.environ.get("FITAPP_TRUSTED_PROXIES")),
+        # The audit log's HMAC key and the file of its signed checkpoints (fitapp.audit, docs/security.md);
+        # no file setting: instance/audit-checkpoints.
+        "AUDIT_KEY": audit_key,
+        "AUDIT_CHECKPOINT_FILE": os.environ.get("FITAPP_AUDIT_CHECKPOINTS") or None,
         "TOTP_ISSUER": os.environ.get("FITAPP_TOTP_ISSUER", "fitapp"),
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_SUPPORTED_LOCALES": ("sv", "en"),

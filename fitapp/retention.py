@@ -50,7 +50,8 @@ with its id and unit, and each run one ``retention_run`` event whose
 clinical content. Each batch of episodes is deleted, with its audit events,
 in one transaction. A second run finds nothing left to delete.
 
-Report targets and the audit log are not touched. Reports of periods whose
+Report targets and the audit log are not touched (the database refuses to
+change or delete an audit entry: migration 0008). Reports of periods whose
 cases are deleted are computed from what is left, so they change after a
 retention run: figures published earlier are not reproduced from the app.
 """

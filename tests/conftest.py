@@ -16,6 +16,18 @@ from tests.pg_server import ThrowawayPostgres
 BACKENDS = ("sqlite", "postgresql")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _audit_settings_in_the_environment(tmp_path_factory):
+    """Production requires FITAPP_AUDIT_KEY: tests that start a production config find one, as an
+    installation would (tests of the setting itself remove it). Apps made outside the ``app``
+    fixture keep their audit checkpoints in the run's temporary folder, not in the repository's
+    instance folder (the ``app`` fixture gives each test its own)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FITAPP_AUDIT_KEY", "an-audit-key-for-the-test-run-only-0123456789")
+        patch.setenv("FITAPP_AUDIT_CHECKPOINTS", str(tmp_path_factory.mktemp("audit") / "audit-checkpoints"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def postgresql_url():
     """FITAPP_TEST_PG_URL points at an existing empty database; otherwise start one."""
@@ -71,11 +83,24 @@ def _empty_all_tables(url: str) -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     engine = create_engine(url)
     with engine.begin() as conn:
+        # The audit log refuses UPDATE, DELETE and TRUNCATE (migration 0008): its triggers are set
+        # aside for the cleanup, in the same transaction.
         if engine.dialect.name == "postgresql":
+            guarded = conn.execute(text("SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger "
+                                        "WHERE NOT tgisinternal")).scalars().all()
+            for table in guarded:
+                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            for table in guarded:
+                conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
         else:
+            triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+            for name, _sql in triggers:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
+            for _name, sql in triggers:
+                conn.execute(text(sql))
         # Every installation starts with the catalogue and norm sets: so does every test.
         seed_reference_data(conn)
     engine.dispose()
@@ -97,6 +122,7 @@ def app(backend, migrated_urls, tmp_path):
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
+        "AUDIT_CHECKPOINT_FILE": None,  # the test's own instance folder, below
     })
     app.instance_path = str(tmp_path)
     with app.app_context():

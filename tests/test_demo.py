@@ -174,7 +174,8 @@ def _digest() -> str:
 
 
 def _remove_demo_data() -> None:
-    for model in (SeriesSummaryRecord, Rating, Attendance, Session, Participant, Episode, Person, AuditEvent, UnitMembership, Staff,
+    # The audit log is append-only (migration 0008): the demo's one event names no staff, so it may stay.
+    for model in (SeriesSummaryRecord, Rating, Attendance, Session, Participant, Episode, Person, UnitMembership, Staff,
                   Team, Unit, District):
         db.session.execute(delete(model))
     db.session.commit()

@@ -6,7 +6,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from fitapp import retention
-from fitapp.audit import verify_chain
+from fitapp.audit import record, verify_chain, verify_log
 from fitapp.extensions import db
 from fitapp.models import (
     Attendance, AuditEvent, Episode, Participant, Person, Rating, RatingRevision, SeriesSummaryRecord, Session,
@@ -255,6 +255,23 @@ def test_every_deleted_case_is_audited_and_the_chain_still_verifies(app, place):
         ("retention_run", "retention_run", "2/0/4/8/4", None, "cli", None),
     ]
     assert verify_chain() == (3, None)
+
+
+def test_retention_deletes_clinical_rows_never_audit_entries(app, place):
+    """The audit log is not part of the case file: the entries about deleted cases stay, unchanged, and
+    the log still verifies against its checkpoint (the database would refuse a DELETE anyway)."""
+    doomed = case(place)
+    factories.commit()
+    record("view_episode", object_type="episode", object_id=doomed.id, unit_id=place["unit"].id,
+           actor_id=place["therapist"].id, actor_name="anna")
+    db.session.commit()
+    before = table_contents(exclude=())["audit_event"]
+    done = retention.apply(DAY_AFTER_PERIOD)
+    assert done.total.episodes == 1 and count(Episode) == 0
+    after = table_contents(exclude=())["audit_event"]
+    assert set(before) <= set(after) and len(after) == len(before) + 2  # the case's event and the run's
+    result = verify_log()
+    assert result.ok and result.checkpoint.count == len(after)
 
 
 def test_a_second_run_deletes_nothing(app, place):
