@@ -74,15 +74,15 @@ def demo_command(seed: int, if_empty: bool, today) -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext
 def create_staff_command(username: str, role: str, units: tuple[str, ...], password: str) -> None:
-    """Create a staff account with a password."""
+    """Create a staff account with a password: the administration page's checks and audit events (actor "cli")."""
     from fitapp.staff_service import StaffError, create_staff
 
     try:
-        create_staff(username, role=role, unit_codes=list(units), password=password)
+        staff = create_staff(username, role=role, unit_codes=list(units), password=password)
     except StaffError as error:
         click.echo(str(error), err=True)
         sys.exit(1)
-    click.echo(f"Created {role} account {username}")
+    click.echo(f"Created {role} account {staff.username}")
 
 
 @click.command("report")

@@ -3,23 +3,22 @@
 Codes are fixed once created: reports, breakdowns and exported files name an
 intervention by its code. An inactive intervention is not offered when a case
 is opened but stays on the cases that have it. Each change is one transaction
-with its audit event (ids and action only).
+with its audit event (ids and action only). Codes and names follow the one
+rule of fitapp.names (codes here in capitals), as the import does.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from fitapp.admin.formkit import Refused
+from fitapp.admin.formkit import Refused, checked, name_message
 from fitapp.audit import record
 from fitapp.extensions import db
 from fitapp.models import Episode, Intervention
 from fitapp.models.catalogue import INTERVENTION_KINDS
-
-CODE_PATTERN = re.compile(r"[A-Z0-9ÅÄÖ][A-Z0-9ÅÄÖ_-]{0,39}")
+from fitapp.names import CODE_CHARACTERS, CODE_MAX, NAME_MAX, code_problem, name_problem
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,13 @@ def cases_with(intervention: Intervention) -> int:
 
 
 def add_intervention(code: str, name: str, kind: str) -> Intervention:
-    code = code.strip().upper()
-    if not CODE_PATTERN.fullmatch(code):
+    code = (code or "").strip().upper()
+    problem = code_problem(code)
+    if problem == CODE_CHARACTERS:
         raise Refused("code", _("Use capital letters, digits, - and _ (at most 40), e.g. FAMBEH."))
+    if problem is not None:
+        raise Refused("code", name_message(problem, CODE_MAX))
+    name = _checked_name(name)
     if db.session.scalar(select(Intervention.id).where(func.upper(Intervention.code) == code)) is not None:
         raise Refused("code", _("The code %(code)s is already in the catalogue.", code=code))
     _check_kind(kind)
@@ -62,6 +65,7 @@ def add_intervention(code: str, name: str, kind: str) -> Intervention:
 
 def update_intervention(intervention: Intervention, name: str, kind: str) -> bool:
     """Rename and re-kind; False when nothing changed (and nothing is audited)."""
+    name = _checked_name(name)
     _check_kind(kind)
     if (intervention.name, intervention.kind) == (name, kind):
         return False
@@ -90,6 +94,10 @@ def delete_intervention(intervention: Intervention) -> None:
     record("admin_delete_intervention", object_type="intervention", object_id=intervention.id)
     db.session.delete(intervention)
     db.session.commit()
+
+
+def _checked_name(name: str | None) -> str:
+    return checked(name, "name", name_problem, NAME_MAX)
 
 
 def _check_kind(kind: str) -> None:

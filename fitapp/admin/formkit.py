@@ -3,16 +3,21 @@
 Every message is ours (English msgids, translated), never WTForms' built-in
 English ones. A service refuses bad input by raising :class:`Refused` before
 it writes anything; the view shows the message beside the field and the page
-again with status 422.
+again with status 422. A value that looks like a personal identity number is
+never shown again: its field comes back empty.
 """
 from collections.abc import Callable
 from datetime import date
 
 from flask import flash, redirect
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+
+from fitapp import names
+from fitapp.identity_numbers import looks_like_identity_number
 
 
 class Refused(ValueError):
@@ -22,6 +27,36 @@ class Refused(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+def name_message(problem: str, max_length: int, *, username: bool = False) -> str:
+    """A refusal of the code and name rules (fitapp.names) in the user's language."""
+    if problem == names.EMPTY:
+        return _("Fill in this field.")
+    if problem == names.IDENTITY_NUMBER:
+        if username:
+            return _("A username must not be or contain a personal identity number.")
+        return _("This looks like a personal identity number. Never enter identity numbers.")
+    if problem == names.CONTROL_CHARACTERS:
+        return _("Use printable characters only: no line breaks, tabs or invisible formatting characters.")
+    if problem == names.FORMULA_START:
+        return _("Must not start with =, +, - or @ (a spreadsheet would read it as a formula).")
+    if problem == names.CODE_CHARACTERS:
+        return _("Use letters (a–z, å, ä, ö), digits, - and _, starting with a letter or digit, at most %(n)s "
+                 "characters; e.g. NO-FAM.", n=max_length)
+    if problem == names.USERNAME_CHARACTERS:
+        return _("A username has at most %(n)s characters: letters (a–z, å, ä, ö), digits, ., -, _ and @, "
+                 "starting with a letter or digit, and no spaces.", n=max_length)
+    return _("At most %(n)s characters.", n=max_length)
+
+
+def checked(value: str | None, field: str, problem_of: Callable[[str], str | None], max_length: int) -> str:
+    """``value`` stripped if the rule ``problem_of`` (fitapp.names) accepts it; otherwise :class:`Refused`."""
+    text = (value or "").strip()
+    problem = problem_of(text)
+    if problem is not None:
+        raise Refused(field, name_message(problem, max_length))
+    return text
 
 
 class IsoDateField(StringField):
@@ -104,4 +139,16 @@ def submit(form, change: Callable, *, done: Callable, again: Callable, message: 
             if message:
                 flash(message, "success")
             return redirect(done(result))
-    return again(form)
+    return again(forget_identity_numbers(form))
+
+
+def forget_identity_numbers(form):
+    """Empty every text field whose value looks like a personal identity number: it is never echoed back."""
+    for field in form:
+        if field.type == "CSRFTokenField":
+            continue  # rendered afresh, never from the data
+        if isinstance(field.data, str) and looks_like_identity_number(field.data):
+            field.data = ""
+        if looks_like_identity_number(getattr(field, "raw_text", None)):  # a date field shows what was typed
+            field.raw_text = ""
+    return form

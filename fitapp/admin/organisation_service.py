@@ -5,7 +5,9 @@ Input is checked before anything is written; a refusal raises
 :class:`fitapp.admin.formkit.Refused` with a message for the form field.
 A unit never changes district: its cases (person-level data) must not cross a
 district boundary. Codes are fixed once created (reports and files name units
-by code); names can change.
+by code); names can change. Codes and names follow the one rule of
+fitapp.names (no formula characters, no identity numbers), as the command line
+and the import do.
 """
 from __future__ import annotations
 
@@ -17,13 +19,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from fitapp.admin.formkit import Refused
+from fitapp.admin.formkit import Refused, checked
 from fitapp.audit import record
 from fitapp.models.staff import membership_covers
 from fitapp.extensions import db
 from fitapp.models import District, Episode, Team, Unit, UnitMembership
-
-CODE_MAX, NAME_MAX = 40, 200
+from fitapp.names import CODE_MAX, NAME_MAX, code_problem, name_problem
 
 # What refers to an organisation row, as the administrator reads it (other tables: "other records").
 USES = {
@@ -68,14 +69,14 @@ def districts() -> list[District]:
 # ---------------------------------------------------------------- checks
 
 
-def clean_text(value: str | None, field_name: str, max_length: int) -> str:
-    """``value`` without surrounding spaces; refused when empty or too long."""
-    text = (value or "").strip()
-    if not text:
-        raise Refused(field_name, _("Fill in this field."))
-    if len(text) > max_length:
-        raise Refused(field_name, _("At most %(n)s characters.", n=max_length))
-    return text
+def checked_code(value: str | None, field_name: str = "code") -> str:
+    """A district or unit code, stripped; refused unless fitapp.names accepts it."""
+    return checked(value, field_name, code_problem, CODE_MAX)
+
+
+def checked_name(value: str | None, field_name: str = "name") -> str:
+    """A district, unit or team name, stripped; refused unless fitapp.names accepts it."""
+    return checked(value, field_name, name_problem, NAME_MAX)
 
 
 def _taken(column, value: str, *conditions, except_id: int | None = None) -> bool:
@@ -137,7 +138,7 @@ def _delete_if_unused(obj, name: str, action: str) -> None:
 
 
 def create_district(code: str, name: str) -> District:
-    code, name = clean_text(code, "code", CODE_MAX), clean_text(name, "name", NAME_MAX)
+    code, name = checked_code(code), checked_name(name)
     taken = Refused("code", _("There is already a district with the code %(code)s.", code=code))
     if _taken(District.code, code):
         raise taken
@@ -145,7 +146,7 @@ def create_district(code: str, name: str) -> District:
 
 
 def rename_district(district: District, name: str) -> District:
-    district.name = clean_text(name, "name", NAME_MAX)
+    district.name = checked_name(name)
     return _save(district, "admin_rename_district")
 
 
@@ -157,7 +158,7 @@ def delete_district(district: District) -> None:
 
 
 def create_unit(code: str, name: str, district_id: int | None) -> Unit:
-    code, name = clean_text(code, "code", CODE_MAX), clean_text(name, "name", NAME_MAX)
+    code, name = checked_code(code), checked_name(name)
     district = db.session.get(District, district_id) if district_id is not None else None
     if district is None:
         raise Refused("district", _("Choose one of the options."))
@@ -168,7 +169,7 @@ def create_unit(code: str, name: str, district_id: int | None) -> Unit:
 
 
 def rename_unit(unit: Unit, name: str) -> Unit:
-    unit.name = clean_text(name, "name", NAME_MAX)
+    unit.name = checked_name(name)
     return _save(unit, "admin_rename_unit")
 
 
@@ -186,7 +187,7 @@ def delete_unit(unit: Unit) -> None:
 
 
 def _team_name(unit_id: int, name: str, except_id: int | None = None) -> tuple[str, Refused]:
-    name = clean_text(name, "name", NAME_MAX)
+    name = checked_name(name)
     taken = Refused("name", _("The unit already has a team called %(name)s.", name=name))
     if _taken(Team.name, name, Team.unit_id == unit_id, except_id=except_id):
         raise taken

@@ -18,7 +18,6 @@ from fitapp.admin.staff_forms import (
     EndMembershipForm, MembershipForm, MoveForm, NewStaffForm, PasswordForm, RoleForm, ScopeForm,
 )
 from fitapp.extensions import db
-from fitapp.identity_numbers import looks_like_identity_number
 from fitapp.labels import ROLE_LABELS
 from fitapp.models import District, Staff, Team, Unit, UnitMembership
 from fitapp.models.staff import ROLES
@@ -87,16 +86,9 @@ def staff_list():
 @requires(ADMIN)
 def create_staff():
     return submit(_new_staff_form(bound=True),
-                  lambda f: staff_admin.create_account(f.username.data, f.role.data, f.password.data, f.confirm.data),
-                  done=_to_account, again=lambda f: _list_page(_forget_identity_number(f)),
-                  message=_("The account was created."))
-
-
-def _forget_identity_number(form: NewStaffForm) -> NewStaffForm:
-    # Something that looks like an identity number is never echoed back to the page.
-    if looks_like_identity_number(form.username.data):
-        form.username.data = ""
-    return form
+                  lambda f: staff_admin.create_account(f.username.data, f.role.data, f.password.data, f.confirm.data,
+                                                       current_user),
+                  done=_to_account, again=_list_page, message=_("The account was created."))
 
 
 # ---------------------------------------------------------------- one account

@@ -19,23 +19,22 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from fitapp.admin.formkit import Refused
+from fitapp import staff_service
+from fitapp.admin.formkit import Refused, name_message
 from fitapp.audit import record
-from fitapp.auth.password_policy import CONTAINS_USERNAME, password_problems
+from fitapp.auth.password_policy import CONTAINS_USERNAME
 from fitapp.auth.passwords import hash_password
 from fitapp.auth.routes import POLICY_MESSAGES
 from fitapp.auth.sessions import end_all_sessions
 from fitapp.cases.changes import assign_therapist, unit_therapists
 from fitapp.extensions import db
-from fitapp.identity_numbers import looks_like_identity_number
 from fitapp.models import District, Episode, Staff, Team, Unit, UnitMembership
 from fitapp.models.staff import ROLES
-from fitapp.staff_service import disable_staff
+from fitapp.names import USERNAME_MAX
+from fitapp.staff_service import StaffError, disable_staff
 
-USERNAME_MAX = 80
 # The administrator sets someone else's password: "the username", not "your username".
 PASSWORD_MESSAGES = {**POLICY_MESSAGES, CONTAINS_USERNAME: _l("The password must not contain the username.")}
 
@@ -85,47 +84,31 @@ def _required_date(value: date | None, field: str) -> date:
 # ---------------------------------------------------------------- accounts
 
 
-def _checked_password(password: str | None, confirm: str | None, username: str, field: str = "password") -> str:
-    if not password:
-        raise Refused(field, _("Fill in this field."))
-    problems = password_problems(password, username)
-    if problems:
-        raise Refused(field, str(PASSWORD_MESSAGES[problems[0]]))
-    if password != confirm:
-        raise Refused("confirm", _("The passwords are not the same."))
-    return password
+def _refused(error: StaffError) -> Refused:
+    """The staff service's refusal, worded for the page in the user's language."""
+    if error.field == "username" and error.problem == staff_service.TAKEN:
+        return Refused("username", _("The username %(name)s is taken.", name=error.params["name"]))
+    if error.field == "username":
+        return Refused("username", name_message(error.problem, USERNAME_MAX, username=True))
+    if error.field == "password" and error.problem in PASSWORD_MESSAGES:
+        return Refused("password", str(PASSWORD_MESSAGES[error.problem]))
+    messages = {staff_service.NO_PASSWORD: _("Fill in this field."),
+                staff_service.PASSWORDS_DIFFER: _("The passwords are not the same."),
+                staff_service.UNKNOWN_ROLE: _("Choose one of the options.")}
+    return Refused(error.field, messages.get(error.problem, str(error)))
 
 
-def _checked_username(username: str | None) -> str:
-    name = (username or "").strip()
-    if not name:
-        raise Refused("username", _("Fill in this field."))
-    if len(name) > USERNAME_MAX or any(ch.isspace() for ch in name):
-        raise Refused("username", _("A username has at most %(n)s characters and no spaces.", n=USERNAME_MAX))
-    if looks_like_identity_number(name):
-        # Never a personal identity number as a login name: it would be stored and shown everywhere.
-        raise Refused("username", _("A username must not be or contain a personal identity number."))
-    if db.session.scalar(select(Staff.id).where(func.lower(Staff.username) == name.lower())) is not None:
-        raise Refused("username", _("The username %(name)s is taken.", name=name))
-    return name
+def create_account(username: str | None, role: str | None, password: str | None, confirm: str | None,
+                   actor: Staff) -> Staff:
+    """A new enabled account without units; it logs in with the initial password.
 
-
-def create_account(username: str | None, role: str | None, password: str | None, confirm: str | None) -> Staff:
-    """A new enabled account without units; it logs in with the initial password."""
-    name = _checked_username(username)
-    if role not in ROLES:
-        raise Refused("role", _("Choose one of the options."))
-    staff = Staff(username=name, role=role, is_enabled=True,
-                  password_hash=hash_password(_checked_password(password, confirm, name)))
-    db.session.add(staff)
-    db.session.flush()
-    record("admin_create_staff", object_type="staff", object_id=staff.id)
+    The same service, checks and audit event as ``flask create-staff`` (fitapp.staff_service).
+    """
     try:
-        db.session.commit()
-    except IntegrityError:  # the same name created at the same moment
-        db.session.rollback()
-        raise Refused("username", _("The username %(name)s is taken.", name=name)) from None
-    return staff
+        return staff_service.create_staff(username, role=role, password=password or "", confirm=confirm,
+                                          confirmed=True, actor=actor)
+    except StaffError as error:
+        raise _refused(error) from None
 
 
 def change_role(staff: Staff, role: str | None, actor: Staff) -> Staff:
@@ -163,7 +146,11 @@ def enable(staff: Staff) -> Staff:
 
 
 def set_password(staff: Staff, password: str | None, confirm: str | None) -> Staff:
-    staff.password_hash = hash_password(_checked_password(password, confirm, staff.username))
+    try:
+        password = staff_service.checked_password(password, staff.username, confirm, confirmed=True)
+    except StaffError as error:
+        raise _refused(error) from None
+    staff.password_hash = hash_password(password)
     end_all_sessions(staff)
     record("admin_set_password", object_type="staff", object_id=staff.id)
     db.session.commit()

@@ -24,6 +24,7 @@ from fitapp.norms_service import NoActiveNormSet, active_norm_set
 from fitapp.scoring.norms import NormSet
 from fitapp.scoring.numbers import ONE_DECIMAL
 from fitapp.scoring.series import RatingPoint, SeriesSummary, summarise_series
+from fitapp.spreadsheet_text import neutralised
 
 HEADER = (
     "unit", "episode_ref", "intervention", "person_ref", "role", "rater_ref", "instrument", "birth_year", "gender",
@@ -127,14 +128,20 @@ def _series_of(episode_ids: list[int]) -> dict[SeriesHead, list[RatingPoint]]:
 
 
 def outcome_row(unit_code: str, head: SeriesHead, summary: SeriesSummary) -> list[str]:
-    """One line of the outcome file, columns in the order of interchange.md."""
+    """One line of the outcome file, columns in the order of interchange.md.
+
+    The text that users gave (codes, references, the norm set's key) is neutralised
+    against formula interpretation; numbers, dates and fixed values are written as they are,
+    so a negative change stays ``-8.0``.
+    """
     return [
-        unit_code, head.episode_ref, head.intervention, head.person_ref, head.role, head.rater_ref, head.instrument,
+        neutralised(unit_code), neutralised(head.episode_ref), neutralised(head.intervention),
+        neutralised(head.person_ref), head.role, neutralised(head.rater_ref), head.instrument,
         _text(head.birth_year), _text(head.gender), _text(head.episode_start), _text(head.episode_end),
         _text(head.end_reason), str(summary.n), summary.intake_date.isoformat(), _score(summary.intake_score),
         summary.last_date.isoformat(), _score(summary.last_score), _score(summary.change),
         _threshold(summary.cutoff), _threshold(summary.rc), _flag(summary.intake_clinical),
-        summary.category or "", summary.parameter_set or "",
+        summary.category or "", neutralised(summary.parameter_set or ""),
     ]
 
 

@@ -2,8 +2,9 @@
 
 Steps: read and check every row on its own (rows.py), load what the database
 already holds for the file's keys (stored.py), check across rows and against
-the database and work out what is new (plan.py), and only when there is not a
-single error insert everything in one transaction (writer.py).
+the database and work out what is new (plan.py), check what ``--create-missing``
+would create against the administration's rules (new_names.py), and only when
+there is not a single error insert everything in one transaction (writer.py).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from fitapp import audit
 from fitapp.extensions import db
 from fitapp.interchange.csvio import CsvProblem, parse_table
+from fitapp.interchange.new_names import check_new_names, stored_usernames_folded
 from fitapp.interchange.plan import ImportPlan, Planner, group_by_episode, read_episodes
 from fitapp.interchange.rows import Errors, RatingRow, RowError, RowReader, header_errors
 from fitapp.interchange.stored import Stored, load_stored
@@ -117,6 +119,8 @@ def _plan(rows: list[RatingRow], reader: RowReader, *, create_missing: bool) -> 
         episode_keys=set(groups),
     )
     plan = Planner(stored, create_missing=create_missing, errors=reader.errors).build(rows, episodes)
+    if create_missing:
+        check_new_names(plan, episodes, stored, reader.errors, stored_usernames_folded(plan.staff))
     return plan, stored
 
 

@@ -274,10 +274,17 @@ def reference(value: str) -> str:
 
 
 def code(value: str) -> str:
+    """A unit, district or intervention code as the file names it (one to be created is checked
+    against fitapp.names in new_names.py; a stored one is found as it is)."""
+    if looks_like_identity_number(value):
+        raise Bad(IDENTITY_NUMBER_REASON)
     return plain_text(value, MAX_CODE)
 
 
 def username(value: str) -> str:
+    """A therapist's login name as the file names it (checked further when it is to be created)."""
+    if looks_like_identity_number(value):
+        raise Bad(IDENTITY_NUMBER_REASON)
     return plain_text(value, MAX_USERNAME)
 
 

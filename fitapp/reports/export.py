@@ -1,7 +1,9 @@
 """The report file of the ``report`` command (interchange.md "Report file").
 
 Long format, one row per cell, UTF-8 with a byte-order mark and ``;`` so that
-Excel in Swedish opens it correctly.
+Excel in Swedish opens it correctly. Labels (unit codes, groups, intervention
+codes, the protection id) that begin with a formula character get a leading
+``'`` (fitapp.spreadsheet_text); numbers are written as they are.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from fitapp import audit
 from fitapp.extensions import db
 from fitapp.reports.services import ReportError, ReportRow, compute_report, gc_paused
 from fitapp.scoring.numbers import CONTEXT, FOUR_DECIMALS, round_half_up
+from fitapp.spreadsheet_text import neutralised_label
 
 BOM = "\ufeff"
 HEADER = ("period", "unit", "breakdown", "group", "indicator", "numerator", "denominator", "value", "suppressed",
@@ -42,11 +45,15 @@ def report_csv_text(rows: Iterable[ReportRow]) -> str:
 
 
 def report_line(row: ReportRow) -> list[str]:
-    """One line in the column order of interchange.md; hidden cells keep only their labels."""
-    labels = [row.period, row.unit, row.breakdown, row.group, row.indicator]
+    """One line in the column order of interchange.md; hidden cells keep only their labels.
+
+    Text labels that a spreadsheet would read as a formula are neutralised, as in the file.
+    """
+    labels = [neutralised_label(label) for label in (row.period, row.unit, row.breakdown, row.group, row.indicator)]
+    protection = neutralised_label(row.protection)
     if row.suppressed:
-        return labels + ["", "", "", "1", row.protection]
-    return labels + [_integer(row.numerator), _integer(row.denominator), format_value(row), "0", row.protection]
+        return labels + ["", "", "", "1", protection]
+    return labels + [_integer(row.numerator), _integer(row.denominator), format_value(row), "0", protection]
 
 
 def format_value(row: ReportRow) -> str:
@@ -70,8 +77,8 @@ def _report_body(rows: Iterable[ReportRow]) -> tuple[str, int]:
 
     Built directly because a city report has some 30,000 lines and csv.writer
     with a list and :func:`format_value` per line took most of the export's
-    time. Each distinct label is quoted by csv itself, once; numbers never
-    need quoting.
+    time. Each distinct label is neutralised and quoted by csv itself, once;
+    numbers never need either.
     """
     rows = list(rows)  # to count them
     quoted: dict[str, str] = {}
@@ -124,12 +131,12 @@ def _report_body(rows: Iterable[ReportRow]) -> tuple[str, int]:
 
 
 def _quoted_label(label: str, quoted: dict[str, str]) -> str:
-    """``label`` as csv.writer writes it in a line of several fields; a str is remembered in ``quoted``."""
+    """``label``, neutralised, as csv.writer writes it in a line of several fields; a str is remembered in ``quoted``."""
     text = quoted.get(label) if label.__class__ is str else None
     if text is None:
         out = io.StringIO(newline="")
         # Followed by an empty field, as csv quotes a lone empty field (a line of one field).
-        csv.writer(out, delimiter=";", lineterminator="\r\n").writerow((label, ""))
+        csv.writer(out, delimiter=";", lineterminator="\r\n").writerow((neutralised_label(label), ""))
         text = out.getvalue()[:-3]
         if label.__class__ is str:  # 1 and True are equal keys that csv writes differently
             quoted[label] = text

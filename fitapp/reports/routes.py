@@ -247,8 +247,15 @@ def _export_load():
 
 
 def _filename(period_label: str, chosen, extension: str) -> str:
+    """The download's name: ASCII letters, digits, - and _ only, whatever a unit code holds.
+
+    It goes into a Content-Disposition header and onto the user's disk: no quote, slash,
+    dot, control character or non-ASCII letter (Å -> _) may come through from a code.
+    """
     scope = chosen[0].code if len(chosen) == 1 else "ALL"
-    return f"tertialrapport-{period_label.replace('..', '-')}-{scope}.{extension}"
+    stem = f"tertialrapport-{period_label.replace('..', '-')}-{scope}"
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in stem)
+    return f"{safe[:120]}.{extension}"
 
 
 def _download(body, mimetype: str, filename: str):

@@ -5,6 +5,11 @@ The breakdown sheets hold exactly the cells of the report file
 perturbation table. A hidden cell (metrics.md §7.4) keeps its labels, has no
 numerator, denominator or value, and shows "<5" (the threshold) in the value
 column. An export always holds protected figures.
+
+Text from users (unit codes, groups, the protection id) is written as text
+cells, never as formulas: a label that begins with a formula character gets a
+leading ``'`` as in the CSV (fitapp.spreadsheet_text), and every string cell
+is typed as a string. Numbers stay numbers.
 """
 from __future__ import annotations
 
@@ -12,11 +17,13 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import TYPE_STRING, Cell
 from openpyxl.styles import Font
 
 from fitapp.reports.export import HEADER
 from fitapp.reports.views import CATEGORY_COLUMNS
 from fitapp.scoring.indicators import BREAKDOWNS
+from fitapp.spreadsheet_text import neutralised_label
 
 INTAKE_HEADER = ("period", "unit", "intake_group", "category", "count", "share", "suppressed", "protection")
 
@@ -34,7 +41,7 @@ def report_workbook(period: str, rows: Sequence, parents: Mapping[str, Sequence]
     parent_rows = [(unit, cell) for unit, cells in parents.items() for cell in cells]
     sheet = _sheet(book, "parents", HEADER)
     for unit, cell in parent_rows:
-        sheet.append(_cell_line(period, unit, cell, threshold, protection))
+        _append(sheet, _cell_line(period, unit, cell, threshold, protection))
     sheet = _sheet(book, "intake", INTAKE_HEADER)
     for unit, table in intake.items():
         for row in table:
@@ -42,13 +49,29 @@ def report_workbook(period: str, rows: Sequence, parents: Mapping[str, Sequence]
                 if not figure.possible:
                     continue
                 if figure.suppressed:
-                    sheet.append([period, unit, row.group, category, None, f"<{threshold}", 1, protection])
+                    _append(sheet, [period, unit, row.group, category, None, f"<{threshold}", 1, protection])
                 else:
                     share = None if figure.share is None else float(figure.share)
-                    sheet.append([period, unit, row.group, category, figure.count, share, 0, protection])
+                    _append(sheet, [period, unit, row.group, category, figure.count, share, 0, protection])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _append(sheet, values: Sequence) -> None:
+    """A row of ``values``, text neutralised and typed as text.
+
+    openpyxl would otherwise store a string that begins with "=" as a formula and one
+    such as "#N/A" as an error value.
+    """
+    sheet.append([_cell(sheet, value) for value in values])
+
+
+def _cell(sheet, value) -> Cell:
+    cell = Cell(sheet, value=neutralised_label(value))
+    if isinstance(value, str):
+        cell.data_type = TYPE_STRING
+    return cell
 
 
 def _sheet(book: Workbook, title: str, header: Sequence[str]):
@@ -63,7 +86,7 @@ def _sheet(book: Workbook, title: str, header: Sequence[str]):
 def _cell_sheet(book: Workbook, title: str, rows: Iterable, threshold: int, protection: str) -> None:
     sheet = _sheet(book, title, HEADER)
     for row in rows:
-        sheet.append(_cell_line(row.period, row.unit, row, threshold, protection))
+        _append(sheet, _cell_line(row.period, row.unit, row, threshold, protection))
 
 
 def _cell_line(period: str, unit: str, cell, threshold: int, protection: str) -> list:

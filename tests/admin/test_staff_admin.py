@@ -61,7 +61,9 @@ def test_create_an_account_that_can_log_in(app, client, admin):
 @pytest.mark.parametrize("username, password, confirm, message", [
     ("ANNA", NEW_PASSWORD, NEW_PASSWORD, "Användarnamnet ANNA är upptaget."),
     ("19850101-1234", NEW_PASSWORD, NEW_PASSWORD, "Ett användarnamn får inte vara eller innehålla ett personnummer."),
-    ("dora 850101-1234", NEW_PASSWORD, NEW_PASSWORD, "högst 80 tecken och inga mellanslag"),
+    ("dora 850101-1234", NEW_PASSWORD, NEW_PASSWORD, "Ett användarnamn får inte vara eller innehålla ett personnummer."),
+    ("dora b", NEW_PASSWORD, NEW_PASSWORD, "högst 80 tecken: bokstäver (a–z, å, ä, ö), siffror, ., -, _ och @"),
+    ('=HYPERLINK("http://x","y")', NEW_PASSWORD, NEW_PASSWORD, "Får inte börja med =, +, - eller @"),
     ("", NEW_PASSWORD, NEW_PASSWORD, "Fyll i fältet."),
     ("dora", "kort", "kort", "minst 12 tecken"),
     ("dora", "dora-lingonris-2025", "dora-lingonris-2025", "får inte innehålla användarnamnet"),

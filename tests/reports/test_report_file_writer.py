@@ -2,7 +2,10 @@
 
 The reference below is the writer as it was, csv.writer over :func:`report_line`
 lists, kept here to compare against: on generated rows with every kind of
-label and number, and on a report the app builds.
+label and number, and on a report the app builds. It has OWASP's rule against
+formula injection written out on its own (issue 12, item 7): a text label that
+begins with =, +, -, @, tab, carriage return or null (ASVS 5.0 1.2.10) gets a
+leading single quote; numbers never do.
 """
 import csv
 import io
@@ -35,11 +38,19 @@ def reference_text(rows) -> str:
 
 
 def reference_line(row: ReportRow) -> list[str]:
-    labels = [row.period, row.unit, row.breakdown, row.group, row.indicator]
+    labels = [reference_label(label) for label in (row.period, row.unit, row.breakdown, row.group, row.indicator)]
+    protection = reference_label(row.protection)
     if row.suppressed:
-        return labels + ["", "", "", "1", row.protection]
+        return labels + ["", "", "", "1", protection]
     return labels + [reference_integer(row.numerator), reference_integer(row.denominator), reference_value(row), "0",
-                     row.protection]
+                     protection]
+
+
+def reference_label(label):
+    """OWASP: text that a spreadsheet would take for a formula is prefixed with a single quote."""
+    if isinstance(label, str) and label[:1] in ("=", "+", "-", "@", "\t", "\r", "\0"):
+        return "'" + label
+    return label
 
 
 def reference_integer(number: int | None) -> str:
@@ -67,7 +78,10 @@ def outcome(function, *args):
 labels = st.one_of(
     st.sampled_from(["all", "gender", "flicka", "13-17", "FAMBEH", "2025-T1..T2", "ALL", "", " ", "a b", " x ",
                      ";", '"', "a;b", 'say "hi"', "\r", "\n", "\r\n", "line\nbreak", "tab\there", "'", ",", "å ä ö",
-                     "\u00a0", "\ufeff", "emoji 🙂"]),
+                     "\u00a0", "\ufeff", "emoji 🙂",
+                     # formulas (OWASP's list of first characters), and text that only looks near one
+                     '=HYPERLINK("http://x","y")', "=1+2", "@SUM(1,2)", "+1", "-1+1", "-", "\t=1", "\r=1", "\0=1",
+                     "'=1", " =1", "a=1"]),
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
     st.text(alphabet=' ;"\r\n\tax,', max_size=8),
     st.sampled_from([None, 1, True, 0, False, 1.0]),  # not str, which csv writes all the same
@@ -176,3 +190,17 @@ def test_a_report_the_app_builds_is_written_as_before(app, tmp_path, copies, ytd
     path = tmp_path / "report.csv"
     assert write_report_file(path, iter(rows)) == len(rows)
     assert path.read_bytes() == expected.encode("utf-8")
+
+
+def test_labels_that_a_spreadsheet_would_run_are_neutralised_and_numbers_are_not():
+    unit = '=HYPERLINK("http://x","y")'
+    rows = [ReportRow("2025-T2", unit, "intervention", "@SUM(1,2)", "mean_change", "mean", 3, 7, Decimal("-8.0000"),
+                      False, "exact"),
+            ReportRow("2025-T2", "-1+1", "all", "\t=1", "count", "count", -3, None, Decimal(-3), False, "+1"),
+            ReportRow("2025-T2", "\r=1", "all", "all", "coverage", "share", None, None, None, True, "exact")]
+    lines = report_csv_text(rows).split("\r\n")[1:3]
+    assert lines == ["2025-T2;\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\";intervention;'@SUM(1,2);mean_change;3;7;-8.0000;0;exact",
+                     "2025-T2;'-1+1;all;'\t=1;count;-3;;-3;0;'+1"]
+    # The third line: a carriage return is quoted by csv, inside the quotes the label starts with "'".
+    assert report_csv_text(rows).endswith("\r\n2025-T2;\"'\r=1\";all;all;coverage;;;;1;exact\r\n")
+    assert report_csv_text(rows) == reference_text(rows)
