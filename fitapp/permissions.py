@@ -11,7 +11,8 @@ The rule is enforced once, before every request (``enforce_rule``): a role not
 in the set gets 403, and an endpoint without a rule gets 403 too, so a new page
 is closed until somebody decides who may see it (tests/security/test_route_walker.py
 fails for it as well). The rule is the coarse gate; the per-object loaders
-(``fitapp.cases.access.load_episode_for_view``) still decide unit and district.
+(``fitapp.cases.access.load_episode_for_view``) still decide unit, district and
+date: a case role reaches a case only while a member of its unit.
 """
 from collections.abc import Callable, Iterable
 
@@ -20,7 +21,8 @@ from flask import abort, current_app, request
 from fitapp.models.staff import ROLES
 
 ALL_ROLES = frozenset(ROLES)
-# Roles that work with cases: the only ones that ever see person-level data.
+# Roles that work with cases: the only ones that ever see person-level data (the set
+# fitapp.cases.access reads; nowhere else defines it).
 CASE_ROLES = frozenset({"therapist", "unit_head"})
 THERAPIST = frozenset({"therapist"})
 UNIT_HEAD = frozenset({"unit_head"})

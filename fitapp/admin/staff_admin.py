@@ -31,7 +31,7 @@ from fitapp.auth.sessions import end_all_sessions
 from fitapp.cases.changes import assign_therapist, unit_therapists
 from fitapp.extensions import db
 from fitapp.models import District, Episode, Staff, Team, Unit, UnitMembership
-from fitapp.models.staff import ROLES
+from fitapp.models.staff import ROLES, membership_in_another_district
 from fitapp.names import USERNAME_MAX
 from fitapp.staff_service import StaffError, disable_staff
 
@@ -198,10 +198,23 @@ def _refuse_overlap(staff: Staff, unit: Unit, valid_from: date, field: str) -> N
                                name=staff.username, unit=unit.name))
 
 
+def _refuse_another_district(staff: Staff, unit: Unit, valid_from: date, field: str,
+                             ignoring: UnitMembership | None = None) -> None:
+    # One district at a time (OSL 8 kap.): a membership in a unit of another district that is still
+    # running on or after ``valid_from`` must end first (a move ends it the day before).
+    clash = membership_in_another_district(staff, unit.district_id, valid_from, ignoring=ignoring)
+    if clash is not None:
+        raise Refused(field, _("%(name)s belongs to %(unit)s (%(district)s) on or after that date, and nobody "
+                               "belongs to units of two districts at the same time. End that membership first, "
+                               "or move %(name)s.", name=staff.username, unit=clash.unit.name,
+                               district=clash.unit.district.name))
+
+
 def add_membership(staff: Staff, unit_id: int | None, team_id: int | None, valid_from: date | None) -> UnitMembership:
     unit, team = _unit_and_team(unit_id, team_id)
     valid_from = _required_date(valid_from, "valid_from")
     _refuse_overlap(staff, unit, valid_from, "valid_from")
+    _refuse_another_district(staff, unit, valid_from, "valid_from")
     membership = UnitMembership(staff=staff, unit=unit, team_id=team.id if team else None, valid_from=valid_from)
     db.session.add(membership)
     db.session.flush()
@@ -272,6 +285,7 @@ def move_staff(membership: UnitMembership, *, unit_id: int | None, team_id: int 
         raise Refused("move_date", _("The move must come after the start of the current membership (%(day)s).",
                                      day=membership.valid_from.isoformat()))
     _refuse_overlap(staff, unit, move_date, "move_date")
+    _refuse_another_district(staff, unit, move_date, "move_date", ignoring=membership)
     cases = _open_cases_in(staff, old_unit.id)
     receiver = None
     if cases:

@@ -3,19 +3,22 @@
 Every view of one episode loads it through ``load_episode_for_view`` (403 for
 roles without case access, 404 for an episode the user may not see). State
 changes are POST only (CSRF checked by CSRFProtect) and audited by the
-services. Pages with person-level data are never cached.
+services. Pages with person-level data are never cached, and showing them is
+audited: a case page or form every time (also a refused form shown again), the
+caseload per case shown and day. "Today" is the organisation's day.
 """
-from datetime import date
-
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from fitapp.cases import bp, changes, forms, tablet
 from fitapp.cases.access import has_case_access, load_episode_for_view
-from fitapp.cases.services import caseload_for, episode_view, participants_of, record_episode_view
+from fitapp.cases.services import (
+    caseload_for, episode_view, participants_of, record_caseload_view, record_episode_view,
+)
 from fitapp.i18n import format_score
 from fitapp.models.cases import CORRECTION_REASONS, END_REASONS, GENDERS, NO_RATING_REASONS, PARTICIPANT_ROLES
+from fitapp.organisation_time import organisation_today
 from fitapp.permissions import ALL_ROLES, CASE_ROLES, THERAPIST, requires
 from fitapp.scoring import ALLIANCE_INSTRUMENTS, OUTCOME_INSTRUMENTS
 
@@ -28,9 +31,9 @@ def _private(html: str, status: int = 200):
 
 
 def _form_page(template: str, episode, errors=None, **context):
-    """A form page about an episode: audited as a read on GET, re-rendered with 422 on bad input."""
-    if request.method == "GET":
-        record_episode_view(episode)
+    """A form page about an episode, audited as a read: on GET, and when a refused POST shows it
+    again (422) with the family's references and the values sent."""
+    record_episode_view(episode)
     status = 422 if errors else 200
     return _private(render_template(template, episode=episode, errors=errors or {}, **context), status)
 
@@ -54,7 +57,10 @@ def caseload():
         return redirect(url_for("admin.index"))
     if not has_case_access(current_user):
         return render_template("cases/no_caseload.html")
-    return _private(render_template("cases/caseload.html", caseload=caseload_for(current_user, date.today())))
+    today = organisation_today()
+    caseload = caseload_for(current_user, today)
+    record_caseload_view(current_user, caseload, today)  # which cases' references were shown
+    return _private(render_template("cases/caseload.html", caseload=caseload))
 
 
 @bp.route("/cases/<int:episode_id>")
@@ -77,7 +83,7 @@ def episode(episode_id: int):
 def open_case():
     if current_user.role != "therapist":
         abort(403)  # cases are opened by the therapist who will hold them
-    today = date.today()
+    today = organisation_today()
     units = changes.units_of(current_user, today)
     if not units:
         return render_template("cases/no_unit.html")
@@ -124,7 +130,7 @@ def new_session(episode_id: int):
     refused = _refuse_if_closed(episode)
     if refused:
         return refused
-    today = date.today()
+    today = organisation_today()
     people = [forms.FormPerson(p.id, p.person.ref, p.role, p.person.birth_year) for p in participants_of(episode.id)]
     # Back from tablet mode: the form as it was, with the family member's marks (fitapp.cases.tablet).
     draft = tablet.draft_values(episode.id, request.args.get("draft"))
@@ -222,7 +228,8 @@ def correct_session(episode_id: int, session_id: int):
     errors, values = {}, {"date": session.date.isoformat()}
     if request.method == "POST":
         values = request.form.to_dict()
-        change, errors = forms.parse_session_correction(request.form, session.date, episode.start_date, date.today())
+        change, errors = forms.parse_session_correction(request.form, session.date, episode.start_date,
+                                                        organisation_today())
         if change is not None:
             changes.correct_session(episode, session, *change)
             flash(_("The session date was corrected; the old date is kept."), "success")
@@ -261,7 +268,7 @@ def close_case(episode_id: int):
     refused = _refuse_if_closed(episode)
     if refused:
         return refused
-    today = date.today()
+    today = organisation_today()
     last = changes.last_session_date(episode.id)
     errors, values = {}, {"end_date": today.isoformat()}
     if request.method == "POST":
@@ -282,7 +289,7 @@ def reassign(episode_id: int):
     episode = load_episode_for_view(current_user, episode_id)
     if current_user.role != "unit_head":
         abort(403)  # only the unit head hands cases over
-    therapists = changes.unit_therapists(episode.unit_id, date.today())
+    therapists = changes.unit_therapists(episode.unit_id, organisation_today())
     errors, values = {}, {}
     if request.method == "POST":
         values = request.form.to_dict()

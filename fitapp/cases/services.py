@@ -21,16 +21,20 @@ from fitapp.cases.expected import Expected, ExpectedLines
 from fitapp.charts import OutcomeChart, alliance_chart, expected_session_numbers, outcome_chart, with_expected
 from fitapp.extensions import db
 from fitapp.models import (
-    Attendance, Episode, Intervention, Participant, Person, Rating, RatingRevision, Session, Staff,
+    Attendance, AuditEvent, Episode, Intervention, Participant, Person, Rating, RatingRevision, Session, Staff,
 )
 from fitapp.models.cases import live_sessions
 from fitapp.models.ratings import live_ratings
 from fitapp.norms_service import active_norm_set
+from fitapp.organisation_time import day_begins
 from fitapp.scoring import (
     ALL_INSTRUMENTS, RatingPoint, SeriesSummary, age_at, episode_alerts, gender_group, intake_band, is_alliance,
     is_outcome, is_scored, select_index_series, summarise_series,
 )
 from fitapp.scoring.norms import NormSet
+
+# The audit action of a case shown on the caseload (record_caseload_view).
+CASELOAD_VIEW = "view_caseload"
 
 # Closed episodes stay on the caseload this long, so the therapist sees the summary after closing.
 RECENTLY_CLOSED_DAYS = 30
@@ -98,6 +102,7 @@ class CaseloadRow:
     participants: int
     therapist: str
     end_date: date | None = None
+    unit_id: int | None = None
     alerts: tuple[CaseAlert, ...] = ()
 
     @property
@@ -179,7 +184,7 @@ def _episode_rows(scope, closed_since: date) -> list[CaseloadRow]:
     participant_count = _per_episode(func.count(Participant.id), Participant.episode_id)
     statement = (
         select(Episode.id, Episode.ref, Intervention.name, Episode.start_date,
-               session_count, last_session, participant_count, Staff.username, Episode.end_date)
+               session_count, last_session, participant_count, Staff.username, Episode.end_date, Episode.unit_id)
         .join(Intervention, Episode.intervention_id == Intervention.id)
         .join(Staff, Episode.therapist_id == Staff.id)
         .where(or_(Episode.end_date.is_(None), Episode.end_date >= closed_since), scope)
@@ -419,6 +424,32 @@ def closing_summary(participants: Iterable[ParticipantView]) -> ClosingSummary:
         own = [s.summary for s in p.outcome_series if s.is_self_rating]
         persons.append(PersonOutcome(p.person_ref, p.role, select_index_series(own)))
     return ClosingSummary(tuple(persons))
+
+
+def record_caseload_view(user: Staff, caseload: Caseload, today: date) -> None:
+    """Audit which cases the caseload showed: one ``view_caseload`` event per case (ids only), the
+    first time each user is shown it on each of the organisation's days.
+
+    The caseload is the therapist's home page, shown again after most steps: an event per case
+    per showing would write tens of rows per click (hundreds for a unit head) and bury the reads
+    a reviewer looks for, while the log review judges accesses by the day. Once per user, case and
+    day keeps who had which case's references in front of them, and on which days, searchable by
+    case and unit; opening a case is still audited every time (``view_episode``). The shown ids
+    cannot go into one event: ``object_id`` holds one id.
+    """
+    rows = [*caseload.rows, *caseload.closed]
+    if not rows:
+        return
+    already = set(db.session.scalars(
+        select(AuditEvent.object_id).where(
+            AuditEvent.actor_id == user.id, AuditEvent.action == CASELOAD_VIEW,
+            AuditEvent.at >= day_begins(today), AuditEvent.at < day_begins(today + timedelta(days=1)))))
+    new = [row for row in rows if str(row.episode_id) not in already]
+    for row in new:
+        record(CASELOAD_VIEW, object_type="episode", object_id=row.episode_id, unit_id=row.unit_id,
+               actor_id=user.id, actor_name=user.username)
+    if new:
+        db.session.commit()
 
 
 def record_episode_view(episode: Episode) -> None:

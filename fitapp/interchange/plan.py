@@ -14,6 +14,7 @@ from fitapp.interchange.rows import (
     EPISODE_COLUMNS, ITEM_COLUMNS, EpisodeFields, Errors, RatingRow, RowReader, tenths_text,
 )
 from fitapp.interchange.stored import EpisodeKey, Stored
+from fitapp.organisation_time import organisation_today
 
 DEFAULT_DISTRICT = "DEFAULT"
 
@@ -89,10 +90,11 @@ def read_episodes(groups: dict[EpisodeKey, list[RatingRow]], reader: RowReader) 
 
 
 class Planner:
-    def __init__(self, stored: Stored, *, create_missing: bool, errors: Errors) -> None:
+    def __init__(self, stored: Stored, *, create_missing: bool, errors: Errors, today: date | None = None) -> None:
         self.stored = stored
         self.create_missing = create_missing
         self.errors = errors
+        self.today = today or organisation_today()
         self.plan = ImportPlan()
 
     def build(self, rows: list[RatingRow], episodes: dict[EpisodeKey, EpisodeFields]) -> ImportPlan:
@@ -100,6 +102,7 @@ class Planner:
         self._codes(episodes, "therapist", self.stored.staff_ids, "therapist login")
         self._codes(episodes, "intervention", self.stored.intervention_ids, "intervention code")
         self._staff_memberships(episodes)
+        self._therapists_in_their_units(episodes)
         self._episodes(episodes)
         self._persons(rows)
         self._participants(rows)
@@ -156,6 +159,43 @@ class Planner:
             if units is None or fields.start is None:
                 continue
             units[unit] = min(units.get(unit, fields.start), fields.start)
+
+    def _therapists_in_their_units(self, episodes: dict[EpisodeKey, EpisodeFields]) -> None:
+        """A new episode's therapist belongs to its unit on the episode's last day: its end date,
+        or today for an open episode (the day they hold it).
+
+        The therapist named is the one who holds, or last held, the case, and a case is held inside
+        its unit: a therapist of another unit or district is refused, not given the case. The last
+        day rather than today for a closed case, so a file of past years can still name staff who
+        have moved since (they see nothing of it: access follows today's membership). A therapist
+        created here (--create-missing) belongs to each unit from its first episode there, but never
+        to units of two districts (OSL 8 kap.).
+        """
+        district_first: dict[str, tuple[str, str]] = {}  # created therapist -> (district, unit)
+        for key, fields in episodes.items():
+            unit, therapist = key[0], fields.therapist
+            if therapist is None or key in self.stored.episodes or "therapist" in fields.bad:
+                continue  # an existing episode keeps its therapist (checked in _episodes)
+            if therapist in self.plan.staff:
+                district = self.plan.units.get(unit) or self.stored.units.get(unit, (None, None))[1]
+                first = district_first.setdefault(therapist, (district, unit))
+                if district is not None and first[0] is not None and district != first[0]:
+                    self.errors.add(fields.line, "therapist",
+                                    f"therapist {therapist} would belong to unit {unit} of district {district} "
+                                    f"and unit {first[1]} of district {first[0]} at the same time; nobody "
+                                    "belongs to units of two districts")
+                continue
+            if therapist not in self.stored.staff_ids or not (unit in self.stored.units or unit in self.plan.units):
+                continue  # an unknown therapist or unit is reported on its own
+            if fields.end is not None:
+                day, which = fields.end, "the episode's end date"
+            else:
+                day, which = self.today, "today: the episode is open"
+            if not any(member_unit == unit and valid_from <= day and (valid_to is None or day <= valid_to)
+                       for member_unit, valid_from, valid_to in self.stored.memberships.get(therapist, ())):
+                self.errors.add(fields.line, "therapist",
+                                f"therapist {therapist} does not belong to unit {unit} on {day} ({which}); "
+                                "a case is held by a member of its unit")
 
     # Episodes, persons, participants, sessions, ratings ------------------------------------
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
 from fitapp.models import (
-    Attendance, District, Episode, Intervention, Participant, Person, Rating, Session, Staff, Unit,
+    Attendance, District, Episode, Intervention, Participant, Person, Rating, Session, Staff, Unit, UnitMembership,
 )
 
 # Keeps IN lists well below SQLite's bound-parameter limit.
@@ -47,6 +47,8 @@ class Stored:
     units: dict[str, tuple[int, str]] = field(default_factory=dict)  # code -> (id, district code)
     intervention_ids: dict[str, int] = field(default_factory=dict)
     staff_ids: dict[str, int] = field(default_factory=dict)
+    # username -> (unit code, valid from, valid to or None) of each unit membership
+    memberships: dict[str, list[tuple[str, date, date | None]]] = field(default_factory=dict)
     persons: dict[str, StoredPerson] = field(default_factory=dict)
     episodes: dict[EpisodeKey, StoredEpisode] = field(default_factory=dict)
     participants: dict[tuple[EpisodeKey, str], tuple[int, str]] = field(default_factory=dict)  # -> (id, role)
@@ -65,6 +67,11 @@ def load_stored(*, usernames: set[str], person_refs: set[str], episode_keys: set
         select(Unit.code, Unit.id, District.code).join(District, Unit.district_id == District.id))}
     stored.intervention_ids = dict(db.session.execute(select(Intervention.code, Intervention.id)).all())
     stored.staff_ids = dict(_in_chunks(select(Staff.username, Staff.id), Staff.username, usernames))
+    memberships = (select(Staff.username, Unit.code, UnitMembership.valid_from, UnitMembership.valid_to)
+                   .join(UnitMembership, UnitMembership.staff_id == Staff.id)
+                   .join(Unit, UnitMembership.unit_id == Unit.id))
+    for username, unit, valid_from, valid_to in _in_chunks(memberships, Staff.username, usernames):
+        stored.memberships.setdefault(username, []).append((unit, valid_from, valid_to))
     stored.persons = {ref: StoredPerson(pid, year, gender) for ref, pid, year, gender in _in_chunks(
         select(Person.ref, Person.id, Person.birth_year, Person.gender), Person.ref, person_refs)}
     _load_episodes(stored, episode_keys)

@@ -69,6 +69,32 @@ class UnitMembership(db.Model):
     def covers(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
+    def overlaps(self, valid_from: date, valid_to: date | None = None) -> bool:
+        """Whether this membership shares a day with the span ``valid_from``..``valid_to`` (None: open)."""
+        return spans_overlap(self.valid_from, self.valid_to, valid_from, valid_to)
+
+
+def spans_overlap(a_from: date, a_to: date | None, b_from: date, b_to: date | None) -> bool:
+    """Whether two spans of days (ends included, None: still open) share a day."""
+    return (a_to is None or b_from <= a_to) and (b_to is None or a_from <= b_to)
+
+
+def membership_in_another_district(staff: Staff, district_id: int, valid_from: date, valid_to: date | None = None,
+                                   *, ignoring: UnitMembership | None = None) -> UnitMembership | None:
+    """A membership of ``staff`` in a unit of another district than ``district_id`` that shares a day
+    with ``valid_from``..``valid_to``: the first one, or None.
+
+    Each district is its own authority (OSL 8 kap.): nobody belongs to units of two districts on the
+    same day, so a person's district today is never in doubt. A move is an end and a start, never
+    an overlap. ``ignoring`` is a membership that is being replaced (ended by a move).
+    """
+    for membership in staff.memberships:
+        if membership is ignoring or membership.unit.district_id == district_id:
+            continue
+        if membership.overlaps(valid_from, valid_to):
+            return membership
+    return None
+
 
 def membership_covers(membership, day):
     """WHERE term, the SQL twin of UnitMembership.covers: the membership (the class or an alias

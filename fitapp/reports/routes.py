@@ -174,8 +174,10 @@ def follow_up():
     if errors:
         return _render("reports/follow_up.html", choice, chosen, scope, errors, 422, period=None, cases=[])
     period, cases = pages.follow_up(choice, chosen)
-    audit.record("view_follow_up", object_type="report_period", object_id=period.label,
-                 unit_id=chosen[0].id if len(chosen) == 1 else None)
+    # Person-level read: one event per case shown (its id and unit), as a case page is audited.
+    unit_ids = {u.code: u.id for u in chosen}
+    for episode_id, unit_code in dict.fromkeys((c.episode_id, c.unit_code) for c in cases):
+        audit.record("view_follow_up", object_type="episode", object_id=episode_id, unit_id=unit_ids[unit_code])
     db.session.commit()
     return _render("reports/follow_up.html", choice, chosen, scope, errors, period=period, cases=cases)
 

@@ -24,6 +24,8 @@ EPISODES = {
     ("U3", "E1"): dict(intervention="FFT", episode_start="2024-04-01", episode_end="2024-06-24", end_reason="planned",
                        district="D2"),
 }
+# A member of each unit (the import refuses a therapist who is not): U3 and its therapist are created.
+THERAPISTS = {"U1": "anna", "U2": "bo", "U3": "cilla"}
 PERSONS = {
     "P1": ("index", "2014", "female"), "P2": ("parent", "1985", "male"), "P3": ("index", "2009", "other"),
     "P4": ("parent", "", ""), "P9": ("other", "2007", "female"), "P5": ("index", "2020", "male"),
@@ -84,7 +86,8 @@ def file_rows() -> list[dict]:
         role, birth_year, gender = PERSONS[subject]
         for number, total in totals.items():
             rows.append({
-                "district": episode.get("district", ""), "unit": unit, "episode_ref": ref, "therapist": "anna",
+                "district": episode.get("district", ""), "unit": unit, "episode_ref": ref,
+                "therapist": THERAPISTS[unit],
                 **{k: v for k, v in episode.items() if k != "district"}, "person_ref": subject, "role": role,
                 "birth_year": birth_year, "gender": gender, "session_no": str(number),
                 "session_date": session_date(episode, number), "instrument": instrument, "rater_ref": rater,
@@ -100,7 +103,7 @@ def file_rows() -> list[dict]:
 
 @pytest.fixture
 def imported(organisation, ratings_file):
-    # U3 is created in district D2 by --create-missing; anna is a member of U1 only, which does not matter here.
+    # U3 is created in district D2 by --create-missing, and its therapist cilla with it.
     import_ratings_file(ratings_file(file_rows()), create_missing=True, dry_run=False)
 
 

@@ -195,16 +195,17 @@ def test_create_missing_makes_units_staff_interventions_and_districts(app, ratin
             session_date="2024-03-01"),
         row(district="", unit="NY1", episode_ref="E2", therapist="cecilia", intervention="NYTT",
             episode_start="2024-02-01", session_date="2024-02-01"),
-        row(district="D7", unit="NY2", therapist="cecilia", intervention="FFT"),
+        row(district="D7", unit="NY2", therapist="dag", intervention="FFT"),
     ]
     result = imported(ratings_file(rows), create_missing=True)
-    assert (result.districts, result.units, result.staff, result.interventions) == (2, 2, 1, 1)
+    assert (result.districts, result.units, result.staff, result.interventions) == (2, 2, 2, 1)
     units = {u.code: u.district.code for u in db.session.scalars(select(Unit))}
     assert units == {"NY1": "DEFAULT", "NY2": "D7"}
-    staff = db.session.scalars(select(Staff)).one()
-    assert (staff.username, staff.role, staff.password_hash, staff.is_active) == ("cecilia", "therapist", None, False)
-    memberships = {(m.unit.code, m.valid_from) for m in db.session.scalars(select(UnitMembership))}
-    assert memberships == {("NY1", date(2024, 2, 1)), ("NY2", date(2024, 1, 10))}
+    staff = db.session.scalars(select(Staff).order_by(Staff.username)).all()
+    assert [(s.username, s.role, s.password_hash, s.is_active) for s in staff] == [
+        ("cecilia", "therapist", None, False), ("dag", "therapist", None, False)]
+    memberships = {(m.staff.username, m.unit.code, m.valid_from) for m in db.session.scalars(select(UnitMembership))}
+    assert memberships == {("cecilia", "NY1", date(2024, 2, 1)), ("dag", "NY2", date(2024, 1, 10))}
     assert db.session.scalars(select(Intervention).where(Intervention.code == "NYTT")).one().name == "NYTT"
     assert db.session.scalars(select(District).where(District.code == "DEFAULT")).one()
 

@@ -105,15 +105,18 @@ def test_the_caseload_takes_the_same_few_queries_for_thirty_cases(client, org):
     assert len(rows) == len(unit_rows) == 30
     assert {(r.sessions, r.participants) for r in rows} == {(3, 2)}
     # Rows, the active norm set with its parameters, the live ratings of the open cases for the alerts,
-    # and the scope: the therapist's teammates (team visibility), the unit head's memberships.
-    assert len(therapist_queries) == 4
+    # and the scope: the therapist's memberships today and teammates (team visibility), the unit head's
+    # memberships.
+    assert len(therapist_queries) == 5
     assert len(unit_head_queries) == 4
 
     sign_in(client, org["anna"])
+    client.get("/")  # the day's first showing records each case once (fitapp.cases.services.record_caseload_view)
     with counted_queries() as page_queries:
         html = client.get("/").get_data(as_text=True)
     assert len(listed_refs(html)) == 30
-    assert len(page_queries) <= 6  # the logged-in user, the four above (and nothing per row)
+    # The logged-in user, the five above and the day's caseload events already written (nothing per row).
+    assert len(page_queries) <= 7
 
 
 # ---------------------------------------------------------------- alerts and order (metrics.md §8)
