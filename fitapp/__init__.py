@@ -1,9 +1,10 @@
 """fitapp: case follow-up with outcome and alliance ratings for family units."""
 import os
 
+import click
 from flask import Flask
 
-from fitapp.config import load_config
+from fitapp.config import ConfigError, load_config
 from fitapp.instance_files import make_private_folder, make_private_sqlite_file
 
 # Templates live at the repository root (design decision in house-style.md).
@@ -13,7 +14,7 @@ TEMPLATE_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(_
 def create_app(test_config: dict | None = None) -> Flask:
     """Application factory: config, extensions, blueprints, CLI; nothing else."""
     app = Flask(__name__, instance_relative_config=True, template_folder=TEMPLATE_FOLDER)
-    app.config.from_mapping(load_config(app.instance_path, test_config))
+    app.config.from_mapping(_settings(app.instance_path, test_config))
     # Owner-only: the instance folder and the SQLite file hold confidential data.
     make_private_folder(app.instance_path)
     make_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -50,6 +51,17 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _settings(instance_path: str, test_config: dict | None) -> dict:
+    """The configuration; on the command line a missing or refused setting ends the command with
+    one line naming it (exit status 1), not a traceback. Elsewhere (gunicorn) ConfigError is raised."""
+    try:
+        return load_config(instance_path, test_config)
+    except ConfigError as error:
+        if click.get_current_context(silent=True) is None:
+            raise
+        raise SystemExit(f"fitapp: {error}") from None
 
 
 def _migrations_dir() -> str:

@@ -1,12 +1,12 @@
 """Flask commands (interchange.md "Commands"). Thin: parse options, call a service, report."""
 import sys
-from datetime import date
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
 
 from fitapp.cli_ptable import ptable_group
+from fitapp.organisation_time import organisation_today
 
 
 @click.command("import-ratings")
@@ -56,7 +56,7 @@ def demo_command(seed: int, if_empty: bool, today) -> None:
     from fitapp.demo.generator import DemoRefused, demo_logins, fill_demo
 
     try:
-        result = fill_demo(seed=seed, today=today.date() if today else date.today(), if_empty=if_empty)
+        result = fill_demo(seed=seed, today=today.date() if today else organisation_today(), if_empty=if_empty)
     except DemoRefused as refusal:
         click.echo(str(refusal), err=True)
         sys.exit(1)
@@ -107,7 +107,7 @@ def report_command(year: int, tertial_no: int, ytd: bool, units: tuple[str, ...]
 
     try:
         count = export_report(out, year=year, tertial=tertial_no, ytd=ytd, unit_codes=list(units),
-                              as_of=as_of.date() if as_of else date.today(), exact=exact)
+                              as_of=as_of.date() if as_of else organisation_today(), exact=exact)
     except ReportError as failure:
         click.echo(str(failure), err=True)
         sys.exit(1)
@@ -188,7 +188,7 @@ def retention_command(dry_run: bool, today) -> None:
     """Delete person-level data of closed cases past the retention period (gallring), audited."""
     from fitapp import retention
 
-    day = today.date() if today else date.today()
+    day = today.date() if today else organisation_today()
     result = retention.plan(day) if dry_run else retention.apply(day)
     click.echo("\n".join(result.summary_lines()))
     if dry_run:

@@ -5,19 +5,18 @@ import hmac
 import logging
 import multiprocessing
 import os
-import uuid
 from datetime import datetime, timezone
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 
 from fitapp.audit import checkpoint_path, read_checkpoints, record, verify_log, write_checkpoint
 from fitapp.config import ConfigError, load_config
 from fitapp.extensions import db
 from fitapp.models import AuditEvent
 from fitapp.models.audit import GENESIS_HASH, KEYED, UNKEYED, chain_key
+from tests.own_database import app_at_revision
 
 
 def test_events_are_chained_and_hashes_survive_a_reload(app):
@@ -192,21 +191,7 @@ def test_development_derives_an_audit_key_from_the_secret_key(monkeypatch, tmp_p
 @pytest.fixture
 def database_at_0007(backend, request, tmp_path):
     """A database of its own, upgraded to 0007, holding three entries written the old (unkeyed) way."""
-    from fitapp import create_app
-
-    if backend == "sqlite":
-        url, drop = "sqlite:///" + str(tmp_path / "old.sqlite"), None
-    else:
-        server = make_url(request.getfixturevalue("postgresql_url"))
-        name = f"fitapp_audit_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url, drop = server.set(database=name).render_as_string(hide_password=False), name
-    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "AUDIT_CHECKPOINT_FILE": None})
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        upgrade(revision="0007")
+    with app_at_revision("0007", backend, request, tmp_path, AUDIT_CHECKPOINT_FILE=None) as app:
         previous = GENESIS_HASH
         with db.engine.begin() as conn:
             for n in range(3):
@@ -221,12 +206,6 @@ def database_at_0007(backend, request, tmp_path):
                     {"at": at, "n": str(n), "prev": previous, "hash": digest})
                 previous = digest
         yield app
-        db.session.remove()
-        db.engine.dispose()
-    if drop:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{drop}"'))
-        admin.dispose()
 
 
 def test_entries_from_before_the_upgrade_stay_verifiable_and_are_pinned_by_the_first_checkpoint(database_at_0007):

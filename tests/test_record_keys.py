@@ -3,14 +3,13 @@ it never changes, the derived key sums count exactly the ratings srs_ratings and
 no key leaves the app.
 """
 import re
-import uuid
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, select, text, update
+from sqlalchemy import select, text, update
 
 from fitapp.cases import changes
 from fitapp.cases.forms import (
@@ -24,6 +23,7 @@ from fitapp.models import Episode, EpisodeSummaryRecord, IndexPersonSummaryRecor
 from fitapp.reports.series_store import refresh_series
 from tests import factories
 from tests.interchange.files import csv_text, row
+from tests.own_database import app_at_revision
 
 # Written out rather than imported, so that a change of the rules in the app shows up here.
 MODULUS = 10**9
@@ -265,27 +265,8 @@ COUNTED_AT_0006, BELOW_AT_0006 = (1, 2, 3), (2,)
 @pytest.fixture
 def database_at_0006(backend, request, tmp_path):
     """A database of its own (not the session's shared one), upgraded to 0006."""
-    from fitapp import create_app
-
-    if backend == "sqlite":
-        url, drop = "sqlite:///" + str(tmp_path / "old.sqlite"), None
-    else:
-        server = make_url(request.getfixturevalue("postgresql_url"))
-        name = f"fitapp_keys_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url, drop = server.set(database=name).render_as_string(hide_password=False), name
-    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade(revision="0006")
+    with app_at_revision("0006", backend, request, tmp_path) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
-    if drop:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{drop}"'))
-        admin.dispose()
 
 
 def test_the_migration_gives_every_stored_row_a_key_and_fills_the_sums(database_at_0006):

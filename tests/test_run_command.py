@@ -55,3 +55,23 @@ def _get_when_up(url: str) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
+
+
+def _without_settings(tmp_path: Path, **settings) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("FITAPP_ENV", "SECRET_KEY")}
+    env.update(DATABASE_URL="sqlite:///" + str(tmp_path / "none.sqlite"), **settings)
+    return env
+
+
+def test_a_command_with_a_missing_or_refused_setting_prints_one_line(tmp_path):
+    """A newcomer who forgot FITAPP_ENV or SECRET_KEY gets the one sentence that says what to set,
+    for an app command, a built-in one (db) and the help, and a failing exit status."""
+    cases = [(_without_settings(tmp_path), "SECRET_KEY is not set"),
+             (_without_settings(tmp_path, FITAPP_ENV="production", SECRET_KEY="a"), "SECRET_KEY is too short")]
+    for env, sentence in cases:
+        for command in (["ptable", "show"], ["db", "upgrade"], ["--help"]):
+            result = subprocess.run(FLASK + command, env=env, capture_output=True, text=True, cwd=tmp_path)
+            assert result.returncode == 1, (command, result.stderr)
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("fitapp: " + sentence), (command, result.stderr)
+            assert "Traceback" not in result.stdout + result.stderr

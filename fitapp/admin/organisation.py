@@ -4,7 +4,6 @@ GET pages list and show; every change is a POST handled by
 fitapp.admin.organisation_service (checks, audit, one transaction). Invalid
 input shows the page again with the messages (422), nothing changed.
 """
-from datetime import date
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -16,6 +15,7 @@ from fitapp.admin.formkit import Refused, first_errors, make_form, submit
 from fitapp.admin.organisation_forms import DistrictForm, NameForm, TeamCasesForm, UnitForm
 from fitapp.extensions import db
 from fitapp.models import District, Team, Unit
+from fitapp.organisation_time import organisation_today
 from fitapp.permissions import ADMIN, requires
 
 
@@ -52,7 +52,7 @@ def _unit_form(bound: bool = False) -> UnitForm:
 def _organisation_page(district_form=None, unit_form=None):
     district_form, unit_form = district_form or _district_form(), unit_form or _unit_form()
     errors = first_errors(district_form, unit_form)
-    return render_template("admin/organisation.html", overview=service.overview(date.today()),
+    return render_template("admin/organisation.html", overview=service.overview(organisation_today()),
                            district_form=district_form, unit_form=unit_form, errors=errors), 422 if errors else 200
 
 

@@ -4,7 +4,6 @@ The page shows counts per unit only, never a case or a person. The work is
 done by :mod:`fitapp.retention`, the same service as ``flask retention``.
 """
 from dataclasses import replace
-from datetime import date
 
 from flask import flash, render_template, url_for
 from flask_babel import gettext as _
@@ -17,7 +16,7 @@ from wtforms.validators import DataRequired, ValidationError
 from fitapp import retention
 from fitapp.admin import bp
 from fitapp.admin.formkit import Refused, first_errors, submit
-from fitapp.organisation_time import on_organisation_clock
+from fitapp.organisation_time import on_organisation_clock, organisation_today
 from fitapp.permissions import ADMIN, requires
 
 
@@ -71,7 +70,7 @@ def retention_run():
     policy_form = PolicyForm(formdata=None, years=str(retention.years_in_force()))
 
     def run(_form: RunForm) -> None:
-        total = retention.apply(date.today(), actor=current_user).total
+        total = retention.apply(organisation_today(), actor=current_user).total
         flash(_("Retention done: %(episodes)s cases deleted, %(pruned)s kept for exempt persons, "
                 "%(sessions)s sessions, %(ratings)s ratings and %(persons)s persons deleted.",
                 episodes=total.episodes, pruned=total.pruned, sessions=total.sessions, ratings=total.ratings,
@@ -82,7 +81,7 @@ def retention_run():
 
 
 def _page(policy_form: PolicyForm, run_form: RunForm, status: int = 200):
-    today = date.today()
+    today = organisation_today()
     return render_template(
         "admin/retention.html", years=retention.years_in_force(), default_years=retention.DEFAULT_YEARS,
         history=[replace(change, changed_at=on_organisation_clock(change.changed_at)) for change in retention.policy_history()],

@@ -8,7 +8,6 @@ are always protected and audited as ``export_report``.
 """
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
@@ -18,6 +17,7 @@ from flask_login import current_user, login_required
 from fitapp import audit
 from fitapp.extensions import db
 from fitapp.models.reports import LOWER_IS_BETTER, TARGET_INDICATORS
+from fitapp.organisation_time import organisation_today
 from fitapp.permissions import ALL_ROLES, REPORT_ROLES, UNIT_HEAD, requires
 from fitapp.norms_service import NoActiveNormSet, active_norm_set
 from fitapp.reports import bp, forms, pages, texts, views
@@ -57,7 +57,7 @@ def _no_store(html: str, status: int = 200):
 
 def _scope():
     """The units the user may see reports of; 403 for roles without reports."""
-    units = report_units(current_user, date.today())
+    units = report_units(current_user, organisation_today())
     if units is None:
         abort(403)
     return units
@@ -66,7 +66,7 @@ def _scope():
 def _load():
     """(choice, units chosen, units in scope, errors); 404 for a unit outside the user's scope."""
     scope = _scope()
-    choice, errors = forms.parse_choice(request.args, date.today())
+    choice, errors = forms.parse_choice(request.args, organisation_today())
     by_code = {u.code: u for u in scope}
     if any(code not in by_code for code in choice.units):
         abort(404)  # another unit's report is not revealed, not even that the unit exists
@@ -198,7 +198,7 @@ def targets():
     unit = by_code[code]
     year_text = (source.get("year") or "").strip()
     year = int(year_text) if year_text.isdigit() and forms.FIRST_YEAR <= int(year_text) <= forms.LAST_YEAR \
-        else date.today().year
+        else organisation_today().year
     errors, values = {}, {}
     if request.method == "POST":
         data, errors = forms.parse_targets(request.form)

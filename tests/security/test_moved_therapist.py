@@ -184,3 +184,19 @@ def test_a_membership_that_ends_today_still_counts_today_and_not_tomorrow(client
     assert client.get(f"/cases/{case['episode_id']}").status_code == 200
     monkeypatch.setattr(access, "organisation_today", lambda: date.fromordinal(today.toordinal() + 1))
     assert client.get(f"/cases/{case['episode_id']}").status_code == 404
+
+
+def test_a_unit_head_reports_on_the_units_of_the_organisations_day(client, org, monkeypatch):
+    """Report scope follows the same day as case access: a unit head whose membership ends today
+    still gets the unit's report today and a 404 for it tomorrow (not the server's day)."""
+    from fitapp.organisation_time import organisation_today
+    from fitapp.reports import routes as report_routes
+
+    today = organisation_today()
+    leaving = factories.staff("sista_chefdag", "unit_head", [org["units"]["A"]], valid_to=today)
+    factories.commit()
+    sign_in(client, leaving)
+    url = f"/reports/?unit=A&{T2}"
+    assert client.get(url).status_code == 200
+    monkeypatch.setattr(report_routes, "organisation_today", lambda: date.fromordinal(today.toordinal() + 1))
+    assert client.get(url).status_code in (403, 404)
