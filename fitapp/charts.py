@@ -7,22 +7,26 @@ The reliable-change band is intake ± RC (metrics.md §2, §4): a later total
 outside it is a reliable change. An alliance chart draws its totals against
 the 36.0 line of metrics.md §8 instead of a cutoff.
 
-x is the session number, drawn as bands of equal width (session k sits in the
-middle of band k, so no point lies on the y axis); y is the total, 0 at the
-bottom of the plot and 40 at the top.
+x is the rating's place in the series, in the order the figures beside the
+chart use (session date, then session number; metrics.md §3), drawn as bands of
+equal width (the k-th rating sits in the middle of band k, so no point lies on
+the y axis) and labelled with the session's date: a session whose date was
+corrected moves to its place in time, and the line never runs back. y is the
+total, 0 at the bottom of the plot and 40 at the top.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 
 from fitapp.scoring.alerts import ALLIANCE_LOW
 from fitapp.scoring.instruments import TOTAL_MAX, TOTAL_MIN
 
-# Show at least this many sessions so a short series is not stretched across the chart.
+# Show at least this many places so a short series is not stretched across the chart.
 MIN_SESSIONS_SHOWN = 5
-# Up to this many sessions every session gets a tick; beyond it, session 1 and every fifth.
+# Up to this many places every place gets a tick; beyond it, the first and every fifth.
 ALL_TICKS_UP_TO = 12
 Y_TICK_STEP = Decimal(10)
 
@@ -65,16 +69,24 @@ class Frame:
 
 @dataclass(frozen=True)
 class ChartPoint:
-    session_no: int
+    """A drawn total: its place in the series (1, 2, …), and for a rating its session."""
+
+    place: int
     total: Decimal
     x: float
     y: float
+    session_date: date | None = None
+    session_no: int | None = None
 
 
 @dataclass(frozen=True)
 class Tick:
+    """An axis tick: a total on the y axis; on the x axis a place, labelled with its session's
+    date (``label``; None beyond the series, where only the expected line reaches)."""
+
     value: int | Decimal
     position: float
+    label: date | None = None
 
 
 @dataclass(frozen=True)
@@ -115,72 +127,64 @@ class OutcomeChart:
         return _polyline(self.expected_lower)
 
 
-def outcome_chart(points: Sequence[tuple[int, Decimal]], cutoff: Decimal | None,
+def outcome_chart(points: Sequence[tuple[date, int, Decimal]], cutoff: Decimal | None,
                   frame: Frame = Frame(), rc: Decimal | None = None, kind: str = "outcome") -> OutcomeChart:
-    """Chart geometry for (session number, total) pairs, in series order, and an optional cutoff.
+    """Chart geometry for (session date, session number, total) triples and an optional cutoff.
 
-    With ``rc`` the chart also has the band intake ± RC, clipped to the scale.
+    The triples are drawn in series order, (session date, session number), whatever order they
+    come in. With ``rc`` the chart also has the band first total ± RC, clipped to the scale.
     """
     if not points:
         raise ValueError("a chart needs at least one point")
-    for session_no, total in points:
+    ordered = sorted(points, key=lambda p: (p[0], p[1]))
+    for _day, session_no, total in ordered:
         _check(session_no, total)
-    shown = max(MIN_SESSIONS_SHOWN, max(no for no, _ in points))
+    shown = max(MIN_SESSIONS_SHOWN, len(ordered))
     chart_points = tuple(
-        ChartPoint(no, total, session_x(no, shown, frame), total_y(total, frame)) for no, total in points
+        ChartPoint(place, total, session_x(place, shown, frame), total_y(total, frame), day, no)
+        for place, (day, no, total) in enumerate(ordered, start=1)
     )
     return OutcomeChart(
         frame=frame,
         sessions_shown=shown,
         points=chart_points,
-        x_ticks=tuple(Tick(no, session_x(no, shown, frame)) for no in session_ticks(shown)),
+        x_ticks=tuple(Tick(place, session_x(place, shown, frame),
+                           chart_points[place - 1].session_date if place <= len(chart_points) else None)
+                      for place in session_ticks(shown)),
         y_ticks=tuple(Tick(value, total_y(value, frame)) for value in total_ticks()),
         cutoff=cutoff,
         cutoff_y=None if cutoff is None else total_y(cutoff, frame),
         kind=kind,
-        **_band(points[0][1], rc, frame),
+        **_band(ordered[0][2], rc, frame),
     )
 
 
-def alliance_chart(points: Sequence[tuple[int, Decimal]], frame: Frame = Frame()) -> OutcomeChart:
+def alliance_chart(points: Sequence[tuple[date, int, Decimal]], frame: Frame = Frame()) -> OutcomeChart:
     """Alliance totals per session against the 36.0 line (metrics.md §8)."""
     return outcome_chart(points, ALLIANCE_LOW, frame, kind="alliance")
 
 
-def with_expected(chart: OutcomeChart, expected: Sequence[tuple[int, Decimal, Decimal]]) -> OutcomeChart:
-    """The chart with an expected line: (session number, mean, lower quartile) triples (metrics.md §8).
+def with_expected(chart: OutcomeChart, expected: Sequence[tuple[Decimal, Decimal]]) -> OutcomeChart:
+    """The chart with an expected line: (mean, lower quartile) per place, from the first total on
+    (metrics.md §8): the k-th pair is drawn at the series' k-th rating.
 
-    Triples beyond the sessions the chart shows are left out, so the expected
-    line never rescales the chart; fewer than two points left draw no line.
+    Pairs beyond the places the chart shows are left out, so the expected line never rescales
+    the chart; fewer than two points left draw no line.
     """
-    for session_no, mean, lower in expected:
-        _check(session_no, mean)
-        _check(session_no, lower)
-    shown = [t for t in expected if t[0] <= chart.sessions_shown]
+    for mean, lower in expected:
+        _check(1, mean)
+        _check(1, lower)
+    shown = list(enumerate(expected, start=1))[:chart.sessions_shown]
     if len(shown) < 2:
         return chart
     frame = chart.frame
     return replace(
         chart,
-        expected_mean=tuple(ChartPoint(no, m, session_x(no, chart.sessions_shown, frame), total_y(m, frame))
-                            for no, m, _ in shown),
-        expected_lower=tuple(ChartPoint(no, q, session_x(no, chart.sessions_shown, frame), total_y(q, frame))
-                             for no, _, q in shown),
+        expected_mean=tuple(ChartPoint(place, m, session_x(place, chart.sessions_shown, frame), total_y(m, frame))
+                            for place, (m, _) in shown),
+        expected_lower=tuple(ChartPoint(place, q, session_x(place, chart.sessions_shown, frame), total_y(q, frame))
+                             for place, (_, q) in shown),
     )
-
-
-def expected_session_numbers(series_sessions: Sequence[int], length: int) -> list[int]:
-    """Session numbers for the first ``length`` positions of a series (0 = intake).
-
-    Positions the series has reached sit at its own sessions, so the expected
-    point for the k-th rating is drawn above or below that rating; later ones
-    continue one session at a time after its latest session.
-    """
-    if not series_sessions:
-        raise ValueError("a series needs at least one session")
-    known = list(series_sessions[:length])
-    last = series_sessions[-1]
-    return known + [last + i for i in range(1, length - len(known) + 1)]
 
 
 def _band(intake: Decimal, rc: Decimal | None, frame: Frame) -> dict:
@@ -192,10 +196,10 @@ def _band(intake: Decimal, rc: Decimal | None, frame: Frame) -> dict:
             "band_top_y": total_y(high, frame), "band_bottom_y": total_y(low, frame)}
 
 
-def session_x(session_no: int, sessions_shown: int, frame: Frame) -> float:
-    """Middle of band ``session_no`` of ``sessions_shown`` equal bands across the plot."""
+def session_x(place: int, sessions_shown: int, frame: Frame) -> float:
+    """Middle of band ``place`` of ``sessions_shown`` equal bands across the plot."""
     band = frame.plot_width / sessions_shown
-    return _round(frame.plot_left + (session_no - 0.5) * band)
+    return _round(frame.plot_left + (place - 0.5) * band)
 
 
 def total_y(total: Decimal, frame: Frame) -> float:

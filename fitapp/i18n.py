@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 from flask import Flask, current_app, session
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 
 from fitapp import labels
 from fitapp.extensions import babel
@@ -34,6 +34,12 @@ def format_score(value: Decimal | None) -> str:
     return "" if value is None else format_decimal(value, format=SCORE_FORMAT)
 
 
+def format_day_month(day) -> str:
+    """A session date on a chart's axis: day and month ("13/1"), short enough for twelve ticks;
+    the chart's description gives the whole date."""
+    return "" if day is None else format_date(day, "d/M")
+
+
 def _template_context() -> dict:
     return {"current_language": str(get_locale())}
 
@@ -41,6 +47,7 @@ def _template_context() -> dict:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.add_template_filter(format_score, "score")
+    app.add_template_filter(format_day_month, "day_month")
     app.context_processor(_template_context)
     # Lazy strings: translated when a template renders them, in that request's language.
     app.jinja_env.globals.update(

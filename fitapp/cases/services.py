@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 from fitapp.audit import record
 from fitapp.cases.access import episode_scope
 from fitapp.cases.expected import Expected, ExpectedLines
-from fitapp.charts import OutcomeChart, alliance_chart, expected_session_numbers, outcome_chart, with_expected
+from fitapp.charts import OutcomeChart, alliance_chart, outcome_chart, with_expected
 from fitapp.extensions import db
 from fitapp.models import (
     Attendance, AuditEvent, Episode, Intervention, Participant, Person, Rating, RatingRevision, Session, Staff,
@@ -568,14 +568,12 @@ def _series(instrument: str, rater_ref: str | None, rater_role: str | None, rows
             birth_year: int | None, norm_set: NormSet, expected_lines: ExpectedLines | None = None) -> OutcomeSeries:
     points = tuple(RatingPoint(r.session_date, r.session_no, r.total) for r in rows)
     summary = summarise_series(instrument, points, birth_year, norm_set)
-    pairs = [(p.session_no, p.total) for p in points]
+    triples = [(p.session_date, p.session_no, p.total) for p in points]
     if is_alliance(instrument):
-        chart = alliance_chart(pairs)
+        chart = alliance_chart(triples)
     else:
-        chart = outcome_chart(pairs, summary.cutoff, rc=summary.rc)
+        chart = outcome_chart(triples, summary.cutoff, rc=summary.rc)
     expected = _expected_for(expected_lines, instrument, rater_ref is None, points)
     if expected is not None:
-        line = expected.trajectory.points
-        sessions = expected_session_numbers([p.session_no for p in points], len(line))
-        chart = with_expected(chart, [(no, p.mean, p.lower_quartile) for no, p in zip(sessions, line)])
+        chart = with_expected(chart, [(p.mean, p.lower_quartile) for p in expected.trajectory.points])
     return OutcomeSeries(instrument, rater_ref, rater_role, points, summary, chart, expected)

@@ -120,7 +120,24 @@ def test_the_chart_draws_the_totals_and_the_cutoff(client, org, family):
     assert svg.count('class="chart__point"') == 3
     # 25.0, 28.0, 31.5 at sessions 1-3: y = 216 - total * 5 (see tests/test_charts.py).
     assert 'points="97.6,91 196.8,76 296,58.5"' in svg
-    assert "Samtal 3: 31,5." in svg
+    assert "Samtal 3, 2025-01-27: 31,5." in svg
+
+
+def test_after_a_date_correction_the_chart_runs_in_time_order_and_is_labelled_by_date(client, org, family):
+    # Session 2 (CORS 28.0) moved after session 3: the figures and the chart both read
+    # 25.0 -> 31.5 -> 28.0 (metrics.md §3 orders a series by date, then number).
+    sign_in(client, org["anna"])
+    session_2 = next(s for s in family["episode"].sessions if s.number == 2)
+    response = client.post(f"/cases/{family['episode'].id}/sessions/{session_2.id}/correct",
+                           data={"date": "2025-02-24", "reason": "wrong_date"})
+    assert response.status_code == 302
+    child = section_of(client.get(f"/cases/{family['episode'].id}").get_data(as_text=True), "P-CHILD")
+    svg = child[child.index("<svg"):child.index("</svg>")]
+    assert 'points="97.6,91 196.8,58.5 296,76"' in svg
+    assert svg.index("Samtal 3, 2025-01-27: 31,5.") < svg.index("Samtal 2, 2025-02-24: 28,0.")
+    labels = re.findall(r'class="chart__tick-label" x="[\d.]+" y="[\d.]+" text-anchor="middle">([^<]*)<', svg)
+    assert labels == ["13/1", "27/1", "24/2", "", ""]
+    assert "Samtalsdatum" in svg
 
 
 def test_the_ratings_table_lists_items_totals_and_raters(client, org, family):
