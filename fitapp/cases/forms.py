@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
+from fitapp.cases.services import ALERT_URGENCY, CaseloadFilter
 from fitapp.identity_numbers import looks_like_identity_number
 from fitapp.labels import PARTICIPANT_ROLE_LABELS
 from fitapp.models.cases import CORRECTION_REASONS, END_REASONS, GENDERS, NO_RATING_REASONS, PARTICIPANT_ROLES
@@ -463,3 +464,25 @@ def parse_reassign(form, therapist_ids: set[int], current: int) -> tuple[int | N
     if chosen is not None and chosen == current:
         errors.add("therapist", _("New therapist: the case already belongs to this therapist."))
     return (None if errors else chosen), errors
+
+
+# ---------------------------------------------------------------- caseload search
+
+
+SEARCH_MAX_LENGTH = 40
+
+
+def parse_caseload_filter(args) -> CaseloadFilter:
+    """The caseload's search form (GET): a value it does not know is left out, never an error,
+    so an old bookmark still opens the list."""
+    alert = args.get("alert", "")
+    return CaseloadFilter(
+        search=args.get("q", "").strip()[:SEARCH_MAX_LENGTH],
+        alert=alert if alert == "any" or alert in ALERT_URGENCY else "",
+        therapist_id=_positive_int(args.get("therapist")),
+        closed_page=_positive_int(args.get("page")) or 1,
+    )
+
+
+def _positive_int(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() and 0 < int(text) < 2**31 else None

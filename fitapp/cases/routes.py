@@ -58,7 +58,7 @@ def caseload():
     if not has_case_access(current_user):
         return render_template("cases/no_caseload.html")
     today = organisation_today()
-    caseload = caseload_for(current_user, today)
+    caseload = caseload_for(current_user, today, forms.parse_caseload_filter(request.args))
     record_caseload_view(current_user, caseload, today)  # which cases' references were shown
     return _private(render_template("cases/caseload.html", caseload=caseload))
 

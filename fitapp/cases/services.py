@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import groupby
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from fitapp.audit import record
@@ -36,8 +36,8 @@ from fitapp.scoring.norms import NormSet
 # The audit action of a case shown on the caseload (record_caseload_view).
 CASELOAD_VIEW = "view_caseload"
 
-# Closed episodes stay on the caseload this long, so the therapist sees the summary after closing.
-RECENTLY_CLOSED_DAYS = 30
+# Closed cases are listed newest first, this many to a page.
+CLOSED_PAGE_SIZE = 25
 
 # metrics.md §8 alert kinds, most urgent first; the caseload is sorted by the most urgent alert.
 ALERT_URGENCY = {"deterioration": 0, "alliance_low": 1, "alliance_drop": 1, "no_progress": 2, "below_expected": 3}
@@ -49,12 +49,15 @@ NO_ALERT = len(ALERT_URGENCY)
 
 @dataclass(frozen=True)
 class CaseAlert:
-    """One §8 alert about one person's series, for the screen."""
+    """One §8 alert about one person's series, for the screen: the person is named by reference,
+    role and birth year ("P-K3M9 (barn, född 2012)"), as the family is known in the room."""
 
     kind: str
     person_ref: str
     instrument: str
     rater_ref: str | None = None
+    person_role: str | None = None
+    birth_year: int | None = None
 
     @property
     def urgency(self) -> int:
@@ -69,11 +72,24 @@ class _SeriesRows:
     subject_ref: str
     birth_year: int | None
     points: tuple[RatingPoint, ...]
+    subject_role: str | None = None
+
+
+def open_case_alerts(series: list[_SeriesRows], refs: dict[int, str], norm_set: NormSet,
+                     expected_lines: ExpectedLines) -> tuple[CaseAlert, ...]:
+    """The §8 alerts of an open case, as the caseload and the case page both show them: every
+    series' alerts, "below expected" included (self-rated outcome series against their reference).
+
+    ``expected_lines`` may be shared by several cases; the lines these series need are loaded
+    in one query if they are not loaded yet.
+    """
+    expected_lines.load((s.instrument, _intake(s.points)) for s in series
+                        if _compared_with_expected(s.instrument, s.rater_id == s.subject_id, s.points))
+    return _alerts(series, refs, norm_set, expected_lines)
 
 
 def _alerts(series: Iterable[_SeriesRows], refs: dict[int, str], norm_set: NormSet,
-            expected_lines: ExpectedLines | None = None) -> tuple[CaseAlert, ...]:
-    """§8 alerts; with ``expected_lines`` also "below expected" for self-rated outcome series."""
+            expected_lines: ExpectedLines) -> tuple[CaseAlert, ...]:
     found = []
     for s in series:
         summary = summarise_series(s.instrument, s.points, s.birth_year, norm_set)
@@ -84,7 +100,7 @@ def _alerts(series: Iterable[_SeriesRows], refs: dict[int, str], norm_set: NormS
         if expected is not None:
             trajectories = {(s.instrument, intake_band(summary.intake_score)): expected.trajectory}
         for alert in episode_alerts([(summary, s.points)], trajectories):
-            found.append(CaseAlert(alert.kind, s.subject_ref, s.instrument, rater_ref))
+            found.append(CaseAlert(alert.kind, s.subject_ref, s.instrument, rater_ref, s.subject_role, s.birth_year))
     return tuple(sorted(found, key=lambda a: (a.urgency, a.person_ref, a.instrument)))
 
 
@@ -115,39 +131,105 @@ class CaseloadRow:
 
 
 @dataclass(frozen=True)
+class CaseloadFilter:
+    """What the caseload's search form asks for; the defaults show every case in scope.
+
+    ``search`` matches a case or person reference anywhere in it, whatever its case; ``alert``
+    is "" (all), "any" (cases with an alert) or an alert kind; ``therapist_id`` narrows a unit
+    head's list to one therapist's cases; ``closed_page`` pages the closed cases.
+    """
+
+    search: str = ""
+    alert: str = ""
+    therapist_id: int | None = None
+    closed_page: int = 1
+
+    @property
+    def is_narrowed(self) -> bool:
+        return bool(self.search or self.alert or self.therapist_id)
+
+    def keeps(self, row: CaseloadRow) -> bool:
+        if self.alert == "any":
+            return bool(row.alerts)
+        return not self.alert or any(a.kind == self.alert for a in row.alerts)
+
+
+@dataclass(frozen=True)
 class Caseload:
     """``scope`` is "own" (a therapist's episodes), "team" (theirs and their team's) or "unit" (a unit head's units).
 
-    ``rows`` are the open episodes, most urgent first; ``closed`` those closed
-    in the last RECENTLY_CLOSED_DAYS days, latest first.
+    ``rows`` are the open episodes the filter keeps, most urgent first; ``closed`` one page of
+    the closed ones, latest first, ``closed_total`` how many there are in all. ``therapists``
+    are (id, user name) of the therapists holding cases in scope, for a unit head's filter.
     """
 
     scope: str
     rows: list[CaseloadRow]
     closed: list[CaseloadRow] = ()
+    closed_total: int = 0
+    closed_page: int = 1
+    therapists: tuple[tuple[int, str], ...] = ()
+    filter: CaseloadFilter = CaseloadFilter()
+
+    @property
+    def closed_pages(self) -> int:
+        return max(1, -(-self.closed_total // CLOSED_PAGE_SIZE))
 
 
-def caseload_for(user: Staff, today: date) -> Caseload:
-    """Open and recently closed episodes the user is responsible for, with their alerts.
+def caseload_for(user: Staff, today: date, wanted: CaseloadFilter = CaseloadFilter()) -> Caseload:
+    """Open and closed episodes the user is responsible for, with their alerts.
 
-    Two queries (plus the memberships for a unit head): the rows, and the live
-    ratings of the open ones for the alerts; nothing per row.
+    A fixed number of queries whatever the number of cases: the open rows, the live ratings of
+    the open ones for the alerts (with the expected lines they need), one page of closed rows,
+    and for a unit head the therapists of the filter; nothing per row.
     """
     scope = episode_scope(user, today)
     if scope is None:
         raise ValueError(f"role {user.role!r} has no caseload")
     kind = "own" if user.role == "therapist" else "unit"
     if kind == "unit" and not user.unit_ids_on(today):
-        return Caseload("unit", [], [])
-    rows = _episode_rows(scope, today - timedelta(days=RECENTLY_CLOSED_DAYS))
-    if kind == "own" and any(r.therapist != user.username for r in rows):
+        return Caseload("unit", [], [], filter=wanted)
+    narrowed = and_(scope, *_filter_terms(wanted, may_pick_therapist=kind == "unit"))
+    open_rows = _episode_rows(and_(narrowed, Episode.end_date.is_(None)))
+    closed, closed_total, page = ([], 0, 1) if wanted.alert else _closed_page(narrowed, wanted.closed_page)
+    if kind == "own" and any(r.therapist != user.username for r in [*open_rows, *closed]):
         kind = "team"  # the unit shows therapists their team's cases too (fitapp.cases.access)
-    open_rows = [r for r in rows if r.is_open]
-    alerts = _open_episode_alerts(scope) if open_rows else {}
-    open_rows = [_with_alerts(r, alerts.get(r.episode_id, ())) for r in open_rows]
+    alerts = _open_episode_alerts(narrowed) if open_rows else {}
+    open_rows = [row for row in (_with_alerts(r, alerts.get(r.episode_id, ())) for r in open_rows)
+                 if wanted.keeps(row)]
     open_rows.sort(key=_urgency_order)
-    closed = sorted((r for r in rows if not r.is_open), key=lambda r: (r.end_date, r.ref), reverse=True)
-    return Caseload(kind, open_rows, closed)
+    therapists = _therapists_in(scope) if kind == "unit" else ()
+    return Caseload(kind, open_rows, closed, closed_total, page, therapists, wanted)
+
+
+def _filter_terms(wanted: CaseloadFilter, may_pick_therapist: bool) -> list:
+    terms = []
+    if wanted.search:
+        needle = wanted.search.lower()
+        person_match = (select(Participant.episode_id).join(Person, Participant.person_id == Person.id)
+                        .where(func.lower(Person.ref).contains(needle, autoescape=True)))
+        terms.append(or_(func.lower(Episode.ref).contains(needle, autoescape=True), Episode.id.in_(person_match)))
+    if wanted.therapist_id and may_pick_therapist:
+        terms.append(Episode.therapist_id == wanted.therapist_id)
+    return terms
+
+
+def _closed_page(condition, page: int) -> tuple[list[CaseloadRow], int, int]:
+    """One page of closed episodes, latest first, and how many there are; a page past the
+    last shows the last."""
+    closed = and_(condition, Episode.end_date.is_not(None))
+    total = db.session.scalar(select(func.count(Episode.id)).where(closed))
+    pages = max(1, -(-total // CLOSED_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    rows = _episode_rows(closed, order=(Episode.end_date.desc(), Episode.ref.desc()),
+                         limit=CLOSED_PAGE_SIZE, offset=(page - 1) * CLOSED_PAGE_SIZE) if total else []
+    return rows, total, page
+
+
+def _therapists_in(scope) -> tuple[tuple[int, str], ...]:
+    statement = (select(Staff.id, Staff.username).join(Episode, Episode.therapist_id == Staff.id)
+                 .where(scope).distinct().order_by(Staff.username))
+    return tuple((staff_id, name) for staff_id, name in db.session.execute(statement))
 
 
 def _expected_for(expected_lines: ExpectedLines | None, instrument: str, is_self: bool,
@@ -177,7 +259,8 @@ def _urgency_order(row: CaseloadRow) -> tuple:
             -row.start_date.toordinal(), row.ref)
 
 
-def _episode_rows(scope, closed_since: date) -> list[CaseloadRow]:
+def _episode_rows(condition, order=(Episode.start_date.desc(), Episode.ref), limit: int | None = None,
+                  offset: int = 0) -> list[CaseloadRow]:
     # Correlated subqueries: counted per listed episode only, in the same statement (no N+1).
     session_count = _per_episode(func.count(Session.id), Session.episode_id, live_sessions())
     last_session = _per_episode(func.max(Session.date), Session.episode_id, live_sessions())
@@ -187,8 +270,8 @@ def _episode_rows(scope, closed_since: date) -> list[CaseloadRow]:
                session_count, last_session, participant_count, Staff.username, Episode.end_date, Episode.unit_id)
         .join(Intervention, Episode.intervention_id == Intervention.id)
         .join(Staff, Episode.therapist_id == Staff.id)
-        .where(or_(Episode.end_date.is_(None), Episode.end_date >= closed_since), scope)
-        .order_by(Episode.start_date.desc(), Episode.ref)
+        .where(condition)
+        .order_by(*order).limit(limit).offset(offset)
     )
     return [CaseloadRow(*row) for row in db.session.execute(statement)]
 
@@ -198,12 +281,14 @@ def _per_episode(aggregate, episode_column, *conditions):
             .correlate(Episode).scalar_subquery())
 
 
-def _open_episode_alerts(scope) -> dict[int, tuple[CaseAlert, ...]]:
-    """§8 alerts of every open episode in scope, from one query over their live ratings."""
+def _open_episode_alerts(condition) -> dict[int, tuple[CaseAlert, ...]]:
+    """§8 alerts of every open episode ``condition`` selects, from one query over their live
+    ratings and one for the expected lines they need (open_case_alerts, as on the case page)."""
     rater, rater_person = aliased(Participant), aliased(Person)
     statement = (
         select(Session.episode_id, Rating.subject_id, Rating.rater_id, Rating.instrument,
-               Person.ref, Person.birth_year, Session.date, Session.number, Rating.total_x10, rater_person.ref)
+               Person.ref, Person.birth_year, Session.date, Session.number, Rating.total_x10, rater_person.ref,
+               Participant.role)
         .select_from(Rating)
         .join(Session, Rating.session_id == Session.id)
         .join(Episode, Session.episode_id == Episode.id)
@@ -211,16 +296,19 @@ def _open_episode_alerts(scope) -> dict[int, tuple[CaseAlert, ...]]:
         .join(Person, Participant.person_id == Person.id)
         .join(rater, Rating.rater_id == rater.id)
         .join(rater_person, rater.person_id == rater_person.id)
-        .where(Episode.end_date.is_(None), scope, *live_ratings())
-        .order_by(Session.episode_id, Rating.subject_id, Rating.rater_id, Rating.instrument)
+        .where(Episode.end_date.is_(None), condition, *live_ratings())
+        .order_by(Session.episode_id, Rating.subject_id, Rating.rater_id, Rating.instrument,
+                  Session.date, Session.number)
     )
+    by_episode = {episode_id: list(rows)
+                  for episode_id, rows in groupby(db.session.execute(statement), key=lambda r: r[0])}
+    series = {episode_id: _group_series(rows) for episode_id, rows in by_episode.items()}
+    expected_lines = ExpectedLines()
+    expected_lines.load((s.instrument, _intake(s.points)) for group in series.values() for s in group
+                        if _compared_with_expected(s.instrument, s.rater_id == s.subject_id, s.points))
     norm_set = active_norm_set()
-    alerts = {}
-    for episode_id, rows in groupby(db.session.execute(statement), key=lambda r: r[0]):
-        rows = list(rows)
-        refs = {r[2]: r[9] for r in rows}
-        alerts[episode_id] = _alerts(_group_series(rows), refs, norm_set)
-    return alerts
+    return {episode_id: open_case_alerts(series[episode_id], {r[2]: r[9] for r in rows}, norm_set, expected_lines)
+            for episode_id, rows in by_episode.items()}
 
 
 def _group_series(rows) -> list[_SeriesRows]:
@@ -228,7 +316,7 @@ def _group_series(rows) -> list[_SeriesRows]:
     for (subject_id, rater_id, instrument), group in groupby(rows, key=lambda r: (r[1], r[2], r[3])):
         group = list(group)
         points = tuple(RatingPoint(r[6], r[7], Decimal(r[8]).scaleb(-1)) for r in group)
-        series.append(_SeriesRows(subject_id, rater_id, instrument, group[0][4], group[0][5], points))
+        series.append(_SeriesRows(subject_id, rater_id, instrument, group[0][4], group[0][5], points, group[0][10]))
     return series
 
 
@@ -384,19 +472,15 @@ def episode_view(episode: Episode) -> EpisodeView:
     # Expected lines (metrics.md §8) are for the therapist of an open episode; one lookup per
     # instrument and intake band, shared by the charts and the alerts of this request.
     expected_lines = None
-    series = _series_of(participants, ratings)
+    alerts = ()
     if episode.is_open:
         expected_lines = ExpectedLines()
-        expected_lines.load((s.instrument, _intake(s.points)) for s in series
-                            if _compared_with_expected(s.instrument, s.rater_id == s.subject_id, s.points))
+        alerts = open_case_alerts(_series_of(participants, ratings), {p.id: p.person.ref for p in participants},
+                                  norm_set, expected_lines)
     views = tuple(
         _participant_view(p, episode.start_date, ratings_about[p.id], by_id, norm_set, expected_lines)
         for p in participants
     )
-    alerts = ()
-    if episode.is_open:
-        alerts = _alerts(series, {p.id: p.person.ref for p in participants}, norm_set,
-                         expected_lines)
     return EpisodeView(
         episode_id=episode.id,
         ref=episode.ref,
@@ -509,7 +593,7 @@ def _series_of(participants: list[Participant], ratings) -> list[_SeriesRows]:
             RatingPoint(session_date, session_no, rating.total))
     return [
         _SeriesRows(subject, rater, instrument, by_id[subject].person.ref, by_id[subject].person.birth_year,
-                    tuple(points))
+                    tuple(points), by_id[subject].role)
         for (subject, rater, instrument), points in grouped.items()
     ]
 

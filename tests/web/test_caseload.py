@@ -15,6 +15,17 @@ def listed_refs(html: str) -> list[str]:
     return re.findall(r'<a href="/cases/\d+">([^<]+)</a>', html)
 
 
+def open_refs(html: str) -> list[str]:
+    """References in the open cases' table (the closed cases follow it)."""
+    end = html.find('id="closed-caption"')
+    return listed_refs(html if end == -1 else html[:end])
+
+
+def closed_refs(html: str) -> list[str]:
+    start = html.find('id="closed-caption"')
+    return [] if start == -1 else listed_refs(html[start:])
+
+
 @pytest.fixture
 def cases(org):
     a, b = org["units"]["A"], org["units"]["B"]
@@ -33,15 +44,17 @@ def test_a_therapist_sees_their_own_open_cases_only(client, org, cases):
     sign_in(client, org["anna"])
     html = client.get("/").get_data(as_text=True)
     assert "<h1>Mina ärenden</h1>" in html
-    # Newest start first.
-    assert listed_refs(html) == ["A-2", "A-1"]
+    # Newest start first; the closed case below them.
+    assert open_refs(html) == ["A-2", "A-1"]
+    assert closed_refs(html) == ["A-3"]
 
 
 def test_a_unit_head_sees_the_open_cases_of_their_unit(client, org, cases):
     sign_in(client, org["chef_a"])
     html = client.get("/").get_data(as_text=True)
     assert "<h1>Enhetens ärenden</h1>" in html
-    assert sorted(listed_refs(html)) == ["A-1", "A-2", "A-4"]
+    assert sorted(open_refs(html)) == ["A-1", "A-2", "A-4"]
+    assert closed_refs(html) == ["A-3"]
     assert "<th scope=\"col\">Behandlare</th>" in html and "<td>arvid</td>" in html
 
 
@@ -104,19 +117,20 @@ def test_the_caseload_takes_the_same_few_queries_for_thirty_cases(client, org):
         unit_rows = caseload_for(unit_head, date.today()).rows
     assert len(rows) == len(unit_rows) == 30
     assert {(r.sessions, r.participants) for r in rows} == {(3, 2)}
-    # Rows, the active norm set with its parameters, the live ratings of the open cases for the alerts,
-    # and the scope: the therapist's memberships today and teammates (team visibility), the unit head's
-    # memberships.
-    assert len(therapist_queries) == 5
-    assert len(unit_head_queries) == 4
+    # The scope (the therapist's memberships today and teammates for team visibility; the unit
+    # head's memberships), the open rows, the number of closed cases (none here: no page query),
+    # the live ratings of the open cases and the expected lines their alerts need (one query for
+    # every intake band), the active norm set, and for the unit head the therapists of the filter.
+    assert len(therapist_queries) == 7
+    assert len(unit_head_queries) == 7
 
     sign_in(client, org["anna"])
     client.get("/")  # the day's first showing records each case once (fitapp.cases.services.record_caseload_view)
     with counted_queries() as page_queries:
         html = client.get("/").get_data(as_text=True)
     assert len(listed_refs(html)) == 30
-    # The logged-in user, the five above and the day's caseload events already written (nothing per row).
-    assert len(page_queries) <= 7
+    # The logged-in user, the seven above and the day's caseload events already written (nothing per row).
+    assert len(page_queries) <= 9
 
 
 # ---------------------------------------------------------------- alerts and order (metrics.md §8)
@@ -147,14 +161,16 @@ def test_the_most_urgent_cases_come_first_with_their_alerts(client, org):
     by_ref = {r.ref: [a.kind for a in r.alerts] for r in caseload.rows}
     assert by_ref == {"WORSE": ["deterioration", "alliance_low"], "ALLIANCE": ["alliance_low", "alliance_drop"],
                       "NO-PROG": ["no_progress"], "QUIET": [], "RECENT": []}
-    # Closed in the last 30 days: listed apart, without alerts; older ones are gone.
-    assert [(r.ref, r.alerts) for r in caseload.closed] == [("CLOSED", ())]
+    # Closed cases: listed apart, without alerts, latest closed first.
+    assert [(r.ref, r.alerts) for r in caseload.closed] == [("CLOSED", ()), ("OLD", ())]
 
     sign_in(client, org["anna"])
     html = client.get("/").get_data(as_text=True)
-    assert listed_refs(html) == ["WORSE", "ALLIANCE", "NO-PROG", "QUIET", "RECENT", "CLOSED"]
-    assert "försämring: P-WORSE ORS" in html and "allians under 36: P-WORSE SRS" in html
-    assert "Avslutade de senaste 30 dagarna: 1" in html
+    assert listed_refs(html) == ["WORSE", "ALLIANCE", "NO-PROG", "QUIET", "RECENT", "CLOSED", "OLD"]
+    # Alerts name the person as the room knows them: reference, role, birth year.
+    assert "försämring: P-WORSE (barn/ung, född 2010), ORS" in html
+    assert "allians under 36: P-WORSE (barn/ung, född 2010), SRS" in html
+    assert "Avslutade ärenden: 2" in html
 
 
 def test_a_collateral_alliance_drop_names_the_rater(client, org):
@@ -173,3 +189,76 @@ def test_a_unit_head_gets_a_reassign_link_per_case(client, org, cases):
     assert f'href="/cases/{cases["arvid_open"].id}/reassign"' in html
     sign_in(client, org["anna"])
     assert "/reassign" not in client.get("/").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- search, filters and pages
+
+
+def test_search_finds_a_case_or_person_reference_whatever_its_case(client, org):
+    episode = factories.episode(org["units"]["A"], org["anna"], ref="FAM-Mpyqyk9")
+    factories.participant(episode, birth_year=2012, ref="P-K3M9")
+    factories.episode(org["units"]["A"], org["anna"], ref="FAM-OTHER")
+    factories.commit()
+    sign_in(client, org["anna"])
+    assert open_refs(client.get("/?q=mpyq").get_data(as_text=True)) == ["FAM-Mpyqyk9"]
+    assert open_refs(client.get("/?q=p-k3m9").get_data(as_text=True)) == ["FAM-Mpyqyk9"]
+    html = client.get("/?q=%25").get_data(as_text=True)  # a LIKE wildcard is a plain character
+    assert open_refs(html) == [] and "Inget öppet ärende matchar sökningen." in html
+    assert 'value="%"' in html and 'href="/">Visa alla ärenden</a>' in html
+    assert sorted(open_refs(client.get("/").get_data(as_text=True))) == ["FAM-Mpyqyk9", "FAM-OTHER"]
+
+
+def test_the_alert_filter_keeps_the_cases_with_that_alert(client, org):
+    a, anna = org["units"]["A"], org["anna"]
+    worse = factories.episode(a, anna, ref="WORSE")
+    factories.series(worse, factories.participant(worse, birth_year=2010), "ORS", ["25.0", "18.0"])
+    alliance = factories.episode(a, anna, ref="ALLIANCE")
+    factories.series(alliance, factories.participant(alliance, birth_year=2010), "SRS", ["38.0", "35.0"])
+    factories.episode(a, anna, ref="QUIET")
+    factories.episode(a, anna, ref="CLOSED", end_date=date.today() - timedelta(days=3))
+    factories.commit()
+    sign_in(client, anna)
+    html = client.get("/?alert=deterioration").get_data(as_text=True)
+    assert open_refs(html) == ["WORSE"] and closed_refs(html) == []  # closed cases have no alerts
+    assert '<option value="deterioration" selected>' in html
+    assert open_refs(client.get("/?alert=any").get_data(as_text=True)) == ["WORSE", "ALLIANCE"]
+    # An unknown value is left out: the whole list, as an old bookmark would expect.
+    assert len(open_refs(client.get("/?alert=bogus").get_data(as_text=True))) == 3
+
+
+def test_a_unit_head_filters_by_therapist_and_the_filter_never_widens_anyone_s_scope(client, org, cases):
+    sign_in(client, org["chef_a"])
+    html = client.get(f"/?therapist={org['arvid'].id}").get_data(as_text=True)
+    assert open_refs(html) == ["A-4"] and closed_refs(html) == []
+    assert f'<option value="{org["arvid"].id}" selected>arvid</option>' in html
+    # bert works in unit B: naming him shows nothing of unit B.
+    assert open_refs(client.get(f"/?therapist={org['bert'].id}").get_data(as_text=True)) == []
+    # A therapist has no therapist filter: the parameter is ignored, the list stays their own.
+    sign_in(client, org["anna"])
+    html = client.get(f"/?therapist={org['bert'].id}").get_data(as_text=True)
+    assert open_refs(html) == ["A-2", "A-1"] and 'name="therapist"' not in html
+    assert open_refs(client.get(f"/?q=B-1").get_data(as_text=True)) == []
+
+
+def test_every_closed_case_is_reachable_page_by_page_and_only_the_shown_page_is_audited(client, org):
+    from sqlalchemy import func, select
+
+    from fitapp.models import AuditEvent
+
+    for n in range(30):
+        factories.episode(org["units"]["A"], org["anna"], ref=f"C-{n:02d}", start_date=date(2023, 1, 2),
+                          end_date=date(2024, 1, 1) + timedelta(days=n))
+    factories.commit()
+    sign_in(client, org["anna"])
+    first = client.get("/").get_data(as_text=True)
+    assert closed_refs(first) == [f"C-{n:02d}" for n in range(29, 4, -1)]  # latest closed first, 25 a page
+    assert "Avslutade ärenden: 30" in first and "Sida 1 av 2" in first and "Nästa sida" in first
+    shown = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "view_caseload"))
+    assert shown == 25
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert closed_refs(second) == ["C-04", "C-03", "C-02", "C-01", "C-00"]
+    assert "Sida 2 av 2" in second and "Föregående sida" in second and "Nästa sida" not in second
+    assert closed_refs(client.get("/?page=99").get_data(as_text=True)) == closed_refs(second)
+    assert closed_refs(client.get("/?page=x").get_data(as_text=True)) == closed_refs(first)
+    shown = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "view_caseload"))
+    assert shown == 30

@@ -11,6 +11,7 @@ from decimal import Decimal as D
 from fitapp.cases.expected import reference_totals
 from fitapp.cases.services import episode_view
 from fitapp.extensions import db
+from fitapp.models import Episode
 from fitapp.reports.series_store import refresh_series
 from tests import factories
 from tests.web.conftest import counted_queries, sign_in
@@ -76,7 +77,7 @@ def test_a_series_below_the_lower_quartile_gets_the_alert(client, org):
     html = page(client, org, open_case(org, ["21.0", "25.0"]))
     alerts = alerts_of(html)
     assert "alert-item--below_expected" in alerts
-    assert "under förväntat" in alerts and "P-NOW, ORS" in alerts
+    assert "under förväntat" in alerts and "P-NOW (barn/ung, född 2008), ORS" in alerts
 
 
 def test_another_bands_series_are_not_used(client, org):
@@ -143,3 +144,18 @@ def test_one_query_loads_the_lines_of_every_band_on_the_page(app, org):
     assert (lines["index"].band_low, lines["parent"].band_low) == (D("20"), D("30"))
     assert lines["index"].n_series == lines["parent"].n_series == 30
     assert [p.mean for p in lines["parent"].trajectory.points] == [D("31.0000"), D("33.0000")]
+
+
+def test_the_caseload_shows_the_alerts_the_case_page_shows(client, org):
+    from fitapp.cases.services import caseload_for
+
+    closed_series(org, 30)
+    episode_id = open_case(org, ["21.0", "25.0"])  # below the reference's lower quartile
+    html = page(client, org, episode_id)
+    caseload = caseload_for(org["anna"], date.today())
+    [row] = [r for r in caseload.rows if r.episode_id == episode_id]
+    assert row.alerts == episode_view(db.session.get(Episode, episode_id)).alerts
+    assert [a.kind for a in row.alerts] == ["below_expected"]
+    listed = client.get("/").get_data(as_text=True)
+    assert "under förväntat: P-NOW (barn/ung, född 2008), ORS" in listed
+    assert "under förväntat" in alerts_of(html)

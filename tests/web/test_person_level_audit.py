@@ -55,25 +55,26 @@ def test_the_caseload_audits_each_case_it_shows(client, org, caseload):
     sign_in(client, org["anna"])
     html = client.get("/").get_data(as_text=True)
     assert "CL-OPEN" in html and "CL-CLOSED" in html and "P-CL" in html
-    assert sorted(events("view_caseload")) == shown("anna", caseload, "open", "open_2", "recently_closed")
+    assert sorted(events("view_caseload")) == shown("anna", caseload, "open", "open_2", "recently_closed",
+                                                    "long_closed")
 
 
 def test_the_unit_head_s_caseload_audits_each_case_of_the_unit(client, org, caseload):
     sign_in(client, org["chef_a"])
     client.get("/")
     assert sorted(events("view_caseload")) == shown("chef_a", caseload, "open", "open_2", "recently_closed",
-                                                    "arvids")
+                                                    "long_closed", "arvids")
 
 
 def test_the_same_case_is_audited_once_a_day_per_user(client, org, caseload, monkeypatch):
     sign_in(client, org["anna"])
     client.get("/")
     client.get("/")
-    once = shown("anna", caseload, "open", "open_2", "recently_closed")
+    once = shown("anna", caseload, "open", "open_2", "recently_closed", "long_closed")
     assert sorted(events("view_caseload")) == once
     sign_in(client, org["chef_a"])  # another user, the same cases: their own events
     client.get("/")
-    assert len(events("view_caseload")) == 3 + 4
+    assert len(events("view_caseload")) == 4 + 5
     # The next day on the organisation's clock, the caseload's cases are recorded again.
     tomorrow = organisation_today() + timedelta(days=1)
     monkeypatch.setattr(case_routes, "organisation_today", lambda: tomorrow)
