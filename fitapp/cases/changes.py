@@ -11,6 +11,7 @@ change without its series.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -71,11 +72,57 @@ def units_of(user: Staff, today: date) -> list[Unit]:
     return list(db.session.scalars(select(Unit).where(Unit.id.in_(ids)).order_by(Unit.name)))
 
 
+@dataclass(frozen=True)
+class OpenCaseWarning:
+    """Something the therapist should see before a case is opened; it opens once they confirm.
+
+    ``kind``: "open_case" (the person already has an open case in the district), "birth_year"
+    or "gender" (typed beside an existing reference and different from the stored value, which
+    is kept). ``typed``/``stored`` are the two values for the latter.
+    """
+
+    row: int
+    ref: str
+    kind: str
+    typed: object = None
+    stored: object = None
+
+
+def open_case_warnings(data: OpenCaseInput) -> list[OpenCaseWarning]:
+    """The warnings for opening ``data`` (no writes); existing references that match no person
+    of the district raise :class:`ExistingPersonNotFound`, as :func:`open_episode` does."""
+    unit = db.session.get(Unit, data.unit_id)
+    warnings = []
+    for row, member in enumerate(data.members, start=1):
+        if not member.existing_ref:
+            continue
+        person = _person_in_district(member.existing_ref, unit.district_id)
+        if person is None:
+            raise ExistingPersonNotFound(row)
+        if _has_open_case_in_district(person.id, unit.district_id):
+            warnings.append(OpenCaseWarning(row, person.ref, "open_case"))
+        if member.birth_year is not None and member.birth_year != person.birth_year:
+            warnings.append(OpenCaseWarning(row, person.ref, "birth_year", member.birth_year, person.birth_year))
+        if member.gender is not None and member.gender != person.gender:
+            warnings.append(OpenCaseWarning(row, person.ref, "gender", member.gender, person.gender))
+    return warnings
+
+
+def _has_open_case_in_district(person_id: int, district_id: int) -> bool:
+    return db.session.scalar(
+        select(Participant.id).join(Episode, Participant.episode_id == Episode.id)
+        .join(Unit, Episode.unit_id == Unit.id)
+        .where(Participant.person_id == person_id, Episode.end_date.is_(None), Unit.district_id == district_id)
+        .limit(1)) is not None
+
+
 def open_episode(user: Staff, data: OpenCaseInput) -> Episode:
     """A new episode of the user's unit with its family members; audited "open_episode".
 
     Raises :class:`ExistingPersonNotFound` (nothing written) when an existing
-    person reference is not a person of the unit's district.
+    person reference is not a person of the unit's district. A returning person keeps their
+    stored birth year and gender (:func:`open_case_warnings` tells the therapist when the typed
+    ones differ).
     """
     unit = db.session.get(Unit, data.unit_id)
     persons = []
@@ -108,7 +155,8 @@ def open_episode(user: Staff, data: OpenCaseInput) -> Episode:
 
 
 def _person_in_district(ref: str, district_id: int) -> Person | None:
-    """The person with this reference if they took part in a case of the district.
+    """The person with this reference, in any mix of upper and lower case, if they took part in a
+    case of the district.
 
     A person known only in another district is "not found": references must not
     reveal that someone is known elsewhere.
@@ -116,7 +164,8 @@ def _person_in_district(ref: str, district_id: int) -> Person | None:
     return db.session.scalar(
         select(Person).join(Participant, Participant.person_id == Person.id)
         .join(Episode, Participant.episode_id == Episode.id).join(Unit, Episode.unit_id == Unit.id)
-        .where(Person.ref == ref, Unit.district_id == district_id).limit(1)
+        .where(func.lower(Person.ref) == ref.lower(), Unit.district_id == district_id)
+        .order_by(Person.id).limit(1)
     )
 
 

@@ -26,7 +26,9 @@ from fitapp.scoring import (
 
 ITEMS = (1, 2, 3, 4)
 SCALES = {"outcome": OUTCOME_INSTRUMENTS, "alliance": ALLIANCE_INSTRUMENTS}
-MEMBER_ROWS = 5
+MEMBER_ROWS = 10
+# The open-case form shows this many member rows; the rest sit behind "more family members".
+MEMBER_ROWS_SHOWN = 5
 COLLATERAL_ROWS = 2
 GENDER_NOT_RECORDED = "not_recorded"
 MAX_REF_LENGTH = 64
@@ -338,7 +340,7 @@ def parse_open_case(form, intervention_ids: set[int], unit_ids: list[int], today
     if not any(m.role == "index" for m in members) and not any(k.startswith("member-") for k in errors):
         errors.add("member-1-role", _("Family members: add at least one child or young person (role "
                                       "“child or young person”)."))
-    refs = [m.existing_ref for m in members if m.existing_ref]
+    refs = [m.existing_ref.lower() for m in members if m.existing_ref]
     if len(refs) != len(set(refs)):
         errors.add("member-1-existing_ref", _("Family members: the same person reference is given twice."))
     if errors:
@@ -352,6 +354,16 @@ def _int_choice(form, name: str, label: str, allowed: set[int], errors: Errors) 
         errors.add(name, _("%(field)s: choose one of the options.", field=label))
         return None
     return int(text)
+
+
+def warnings_key(warnings) -> str:
+    """What the therapist confirmed: the warnings shown, so a confirmation holds only for them
+    (a changed form with new warnings is shown again)."""
+    return "|".join(f"{w.row}:{w.kind}:{w.ref}:{w.typed}" for w in warnings)
+
+
+def warnings_accepted(form, warnings) -> bool:
+    return form.get("accept_warnings") == warnings_key(warnings)
 
 
 def _parse_member(form, row: int, today: date, errors: Errors) -> MemberInput | None:

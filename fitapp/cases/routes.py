@@ -92,21 +92,28 @@ def open_case():
     if request.method == "POST":
         values = request.form.to_dict()
         data, errors = forms.parse_open_case(request.form, {i.id for i in interventions}, [u.id for u in units], today)
+    warnings = []
+    if request.method == "POST":
+        values = request.form.to_dict()
+        data, errors = forms.parse_open_case(request.form, {i.id for i in interventions}, [u.id for u in units], today)
         if data is not None:
             try:
-                episode = changes.open_episode(current_user, data)
+                warnings = changes.open_case_warnings(data)
+                if not warnings or forms.warnings_accepted(request.form, warnings):
+                    episode = changes.open_episode(current_user, data)
+                    flash(_("Case %(ref)s opened.", ref=episode.ref), "success")
+                    return _to_case(episode.id)
             except changes.ExistingPersonNotFound as missing:
                 errors = forms.Errors()
                 errors.add(f"member-{missing.row}-existing_ref", _(
                     "Family member %(row)s: there is no person with this reference in your district.",
                     row=missing.row))
-            else:
-                flash(_("Case %(ref)s opened.", ref=episode.ref), "success")
-                return _to_case(episode.id)
         _forget_identity_numbers(values)
     return _private(render_template(
         "cases/open.html", units=units, interventions=interventions, values=values, errors=errors,
-        rows=range(1, forms.MEMBER_ROWS + 1), roles=PARTICIPANT_ROLES, genders=GENDERS + (forms.GENDER_NOT_RECORDED,),
+        warnings=warnings, warnings_key=forms.warnings_key(warnings),
+        rows=range(1, forms.MEMBER_ROWS + 1), rows_shown=forms.MEMBER_ROWS_SHOWN, roles=PARTICIPANT_ROLES,
+        genders=GENDERS + (forms.GENDER_NOT_RECORDED,),
     ), 422 if errors else 200)
 
 

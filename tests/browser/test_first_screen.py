@@ -68,7 +68,7 @@ def test_log_in_see_the_caseload_and_open_a_case(live_server, page):
     expect(rows).to_have_count(3)
     # Most urgent first (metrics.md §8): the mother's ORS has 4 ratings below the cutoff without RC.
     expect(rows.first).to_contain_text("FAM-2025-014")
-    expect(rows.first).to_contain_text("ingen förbättring: P-4713 ORS")
+    expect(rows.first).to_contain_text("ingen förbättring: P-4713 (förälder, född 1984), ORS")
     screenshot(page, "caseload")
 
     page.get_by_role("link", name="FAM-2025-014").click()

@@ -181,12 +181,12 @@ def test_open_log_alert_correct_close(live_server, page):
     expect(page.get_by_role("status")).to_contain_text("Samtal 4 är sparat.")
     assert keyboard.presses == first_session_presses
     alerts = page.locator("section.alerts")
-    expect(alerts).to_contain_text(f"försämring: {child}, CORS")
-    expect(alerts).to_contain_text(f"allians under 36: {child}, CSRS")
+    expect(alerts).to_contain_text(f"försämring: {child} (barn/ung, född 2016), CORS")
+    expect(alerts).to_contain_text(f"allians under 36: {child} (barn/ung, född 2016), CSRS")
     screenshot(page, "workflow-case-with-alert")
     a11y.check(page, "case-page")
     page.get_by_role("link", name="Tillbaka till ärendelistan").click()
-    expect(page.locator("main table tbody tr").first).to_contain_text(f"försämring: {child} CORS")
+    expect(page.locator("main table tbody tr").first).to_contain_text(f"försämring: {child} (barn/ung, född 2016), CORS")
     screenshot(page, "workflow-caseload-alert")
     a11y.check(page, "caseload")
 

@@ -88,6 +88,66 @@ def test_a_returning_child_keeps_their_person_reference(client, org):
     assert db.session.scalar(select(func.count()).select_from(Person)) == 1
 
 
+def test_a_person_reference_is_found_whatever_its_case(client, org):
+    old = factories.episode(org["units"]["B"], org["bert"], end_date=date(2025, 2, 1))
+    factories.participant(old, "index", birth_year=2012, gender="male", ref="P-MPYQYK9")
+    factories.commit()
+    sign_in(client, org["anna"])
+    data = open_form(**member(1, "index", existing="p-mpyqyk9"), **member(2), **member(3))
+    assert client.post("/cases/new", data=data).status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Person)) == 1
+    # The same person twice, in two spellings, is refused.
+    data = open_form(**member(1, "index", existing="P-MPYQYK9"), **member(2, "index", existing="p-Mpyqyk9"),
+                     **member(3))
+    assert "samma personreferens" in client.post("/cases/new", data=data).get_data(as_text=True)
+
+
+def test_a_child_with_an_open_case_gets_a_warning_before_a_second_one_is_opened(client, org):
+    current = factories.episode(org["units"]["B"], org["bert"])
+    factories.participant(current, "index", birth_year=2012, gender="male", ref="P-OPEN")
+    factories.commit()
+    sign_in(client, org["anna"])
+    data = open_form(**member(1, "index", existing="P-OPEN"), **member(2), **member(3))
+    response = client.post("/cases/new", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Familjemedlem 1 (P-OPEN) har redan ett öppet ärende i din förvaltning." in html
+    assert counts() == (1, 1, 1)  # nothing saved
+    key = re.search(r'name="accept_warnings" value="([^"]+)"', html).group(1)
+    # A confirmation of other warnings is not one: the form is shown again.
+    assert client.post("/cases/new", data={**data, "accept_warnings": "1:gender:P-OPEN:male"}).status_code == 200
+    assert counts() == (1, 1, 1)
+    assert client.post("/cases/new", data={**data, "accept_warnings": key}).status_code == 302
+    assert counts() == (2, 2, 1)
+
+
+def test_a_typed_birth_year_or_gender_that_differs_from_the_stored_person_is_pointed_out(client, org):
+    old = factories.episode(org["units"]["A"], org["anna"], end_date=date(2025, 2, 1))
+    factories.participant(old, "index", birth_year=2012, gender="male", ref="P-BACK")
+    factories.commit()
+    sign_in(client, org["anna"])
+    data = open_form(**member(1, "index", "2013", "female", existing="P-BACK"), **member(2), **member(3))
+    html = client.post("/cases/new", data=data).get_data(as_text=True)
+    assert "det angivna födelseåret, 2013, skiljer sig från det sparade, 2012" in html
+    assert "det angivna könet, kvinna/flicka, skiljer sig från det sparade, man/pojke" in html
+    key = re.search(r'name="accept_warnings" value="([^"]+)"', html).group(1)
+    assert client.post("/cases/new", data={**data, "accept_warnings": key}).status_code == 302
+    person = db.session.scalars(select(Person).where(Person.ref == "P-BACK")).one()
+    assert (person.birth_year, person.gender) == (2012, "male")  # the stored values are kept
+
+
+def test_a_family_of_ten_can_be_opened(client, org):
+    sign_in(client, org["anna"])
+    form = client.get("/cases/new").get_data(as_text=True)
+    assert 'id="member-10-role"' in form and 'id="member-11-role"' not in form
+    assert "<details class=\"more-members\">" in form  # rows 6-10 folded away until needed
+    members = {k: v for row in range(1, 11) for k, v in member(row, "index" if row == 1 else "other", "2000").items()}
+    assert client.post("/cases/new", data=open_form(**members)).status_code == 302
+    assert counts() == (1, 10, 10)
+    response = client.post("/cases/new", data=open_form(**{**members, "member-7-birth_year": "x"}))
+    assert response.status_code == 422 and '<details class="more-members" open>' in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("change, field, message", [
     ({"intervention": ""}, "intervention", "Insats: välj ett av alternativen."),
     ({"start_date": ""}, "start_date", "Startdatum: ange ett datum (ÅÅÅÅ-MM-DD)."),
