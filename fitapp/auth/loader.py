@@ -1,8 +1,9 @@
 """Flask-Login wiring and the gate every request passes.
 
 Order of the checks in ``require_login`` (after CSRFProtect's own check):
-a session the store ended (audited, the user told)? -> public endpoint? -> logged in? -> session still valid (version, idle, absolute)?
--> second factor done where the role requires it? -> the endpoint's role rule.
+a session the store ended (audited, the user told)? -> public endpoint? -> logged in?
+-> session still valid (version, idle, absolute)? -> second factor done where the role
+requires it? -> the endpoint's role rule.
 """
 from flask import Flask, flash, redirect, request, url_for
 from flask_babel import gettext as _
