@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from fitapp import extensions, i18n, models  # noqa: F401  (models register their tables)
     from fitapp.auth import throttle
+    from fitapp.session_store import DatabaseSessionInterface
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=_migrations_dir())
@@ -28,6 +29,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.login_manager.init_app(app)
     throttle.init_app(app)
     i18n.init_app(app)
+    # The session in the database, the cookie holding only its random id (fitapp.session_store).
+    app.session_interface = DatabaseSessionInterface()
 
     from fitapp.admin import bp as admin_bp
     from fitapp.auth import bp as auth_bp

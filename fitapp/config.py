@@ -136,8 +136,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_sqlite_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        # The session is a signed cookie; the timestamps and session version in it are checked
-        # on every request (fitapp.auth.sessions). Secure (and the __Host- prefix) in production.
+        # The session lives in the database, the cookie holds only its random id (fitapp.session_store);
+        # its timestamps and session version are checked on every request (fitapp.auth.sessions).
+        # Secure (and the __Host- prefix) in production.
         "SESSION_COOKIE_NAME": "__Host-fitapp" if env == "production" else "fitapp",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,8 +1,9 @@
 """Flask-Login wiring and the gate every request passes.
 
 Order of the checks in ``require_login`` (after CSRFProtect's own check):
-public endpoint? -> logged in? -> session still valid (version, idle, absolute)?
--> second factor done where the role requires it? -> the endpoint's role rule.
+a session the store ended (audited, the user told)? -> public endpoint? -> logged in?
+-> session still valid (version, idle, absolute)? -> second factor done where the role
+requires it? -> the endpoint's role rule.
 """
 from flask import Flask, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -27,6 +28,8 @@ def load_staff(staff_id: str) -> Staff | None:
 
 
 def require_login():
+    if sessions.record_ended_in_store():
+        flash(_("Your session has ended. Please log in again."), "info")
     # request.endpoint is None for URLs that match no route: let those 404.
     if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
         return None

@@ -1,7 +1,8 @@
 """The logged-in session: started fresh at login, checked on every request, ended everywhere at once.
 
-The session is Flask's signed cookie. Besides Flask-Login's user id it carries
-the account's session version and two timestamps; on every request
+The session lives in the database (fitapp.session_store; the cookie holds only
+its random id, which each of these three replaces). Besides Flask-Login's user id
+it carries the account's session version and two timestamps; on every request
 ``check_session`` ends it when
 
 - the account's ``session_version`` has moved on (logout, password change,
@@ -10,13 +11,17 @@ the account's session version and two timestamps; on every request
 - it is older than ABSOLUTE_TIMEOUT_HOURS, however active.
 
 Between the password and the one-time code the session holds only a
-"pending" login that expires after PENDING_SECONDS.
+"pending" login that expires after PENDING_SECONDS. The store itself refuses a
+session past either limit when its cookie comes back (``record_ended_in_store``
+audits that as ``check_session`` would).
 """
 import time
 
 from flask import current_app, session
 from flask_login import login_user, logout_user
 
+from fitapp import session_store
+from fitapp.audit import record
 from fitapp.extensions import db
 from fitapp.models import Staff
 
@@ -38,9 +43,11 @@ def now() -> int:
 
 
 def _clear() -> None:
+    """Nothing survives but the language, under a new session id (the old one names nothing)."""
     kept = {key: session[key] for key in KEPT_KEYS if key in session}
     session.clear()
     session.update(kept)
+    session_store.rotate()
 
 
 def session_fields(staff: Staff, *, second_factor: bool, at: int | None = None) -> dict:
@@ -116,3 +123,21 @@ def mark_second_factor(staff: Staff) -> None:
     """After enrolment in this session: keep it, with the account's new session version."""
     session[SECOND_FACTOR] = True
     session[VERSION] = staff.session_version or 0
+
+
+def record_ended_in_store() -> bool:
+    """Audit a session the store refused as past its limits (``session_idle``/``session_expired``).
+
+    True when the request's cookie named such a session of a user (the caller tells them).
+    """
+    ended = session_store.ended_in_store()
+    if ended is None:
+        return False
+    reason, user_id = ended
+    staff = db.session.get(Staff, int(user_id)) if str(user_id).isdigit() else None
+    if staff is None:
+        return False
+    record("session_" + reason, object_type="staff", object_id=staff.id, actor_id=staff.id,
+           actor_name=staff.username)
+    db.session.commit()
+    return True

@@ -1,12 +1,19 @@
 """Tablet mode: the therapist hands the device to ONE family member for ONE scale.
 
 Flow: the session form posts its current values to ``tablet_start`` (a
-"hand over" button), which keeps them as a *draft* in the signed session
-cookie under a random token and locks the session to the tablet screen. The
+"hand over" button), which keeps them as a *draft* on the server (the table
+``session_form_draft``, tied to the session) under a random token and locks the
+session to the tablet screen. The
 family member marks the four lines; the values go into the draft and a "give
 the device back" screen follows. Only the therapist's password (argon2,
 audited "tablet_return") unlocks the session; the session form then opens
 with the draft, so the therapist checks and saves.
+
+The lock and its count of wrong passwords live in the session's row, in columns
+only the lock's own statements write (fitapp.session_store), never in the cookie:
+a response that began before the hand-over cannot lift the lock when it saves the
+session, a replayed cookie names the same locked row, and no rating ever travels
+in a cookie.
 
 While locked, every request except the tablet screens, the language switch
 and static files is redirected to the tablet screen (``enforce_tablet_lock``,
@@ -23,10 +30,11 @@ from decimal import Decimal
 
 from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 
+from fitapp import session_store
 from fitapp.audit import record
-from fitapp.auth import throttle
+from fitapp.auth import sessions, throttle
 from fitapp.auth.passwords import verify_password
 from fitapp.cases import bp
 from fitapp.cases.access import has_case_access, load_episode_for_view
@@ -38,9 +46,7 @@ from fitapp.instrument_labels import item_label
 from fitapp.permissions import CASE_ROLES, requires
 from fitapp.scoring import InvalidValue, parse_item
 
-LOCK_KEY = "tablet"
-DRAFTS_KEY = "session_drafts"
-MAX_DRAFTS = 2           # drafts of session forms kept at once (oldest dropped): the cookie stays small
+MAX_DRAFTS = 2           # drafts of session forms kept per session (oldest dropped): one form is being filled in
 MAX_FAILED_RETURNS = 5   # wrong passwords on the return screen before the session is logged out
 # Reachable while the device is with the family: the tablet screens, the language switch, css/js.
 UNLOCKED_ENDPOINTS = frozenset({"cases.tablet", "cases.tablet_submit", "cases.tablet_return", "auth.language",
@@ -57,21 +63,16 @@ _MAX_VALUE_LENGTH = 32
 # ---------------------------------------------------------------- drafts of the session form
 
 
-def _drafts() -> dict:
-    return session.get(DRAFTS_KEY) or {}
-
-
 def _save_draft(token: str, episode_id: int, values: dict) -> None:
-    drafts = {k: v for k, v in _drafts().items() if k != token}
-    drafts[token] = {"episode_id": episode_id, "values": values}
-    session[DRAFTS_KEY] = dict(list(drafts.items())[-MAX_DRAFTS:])
+    session_store.save_form_draft(token, episode_id, values, keep=MAX_DRAFTS)
 
 
 def _draft(token: str | None, episode_id: int) -> dict | None:
-    draft = _drafts().get(token or "")
-    if draft is None or draft["episode_id"] != episode_id:
+    """The draft's values, if ``token`` names one of this session's drafts of this episode."""
+    found = session_store.form_draft(token)
+    if found is None or found[0] != episode_id:
         return None
-    return draft
+    return found[1]
 
 
 def draft_values(episode_id: int, token: str | None) -> dict | None:
@@ -79,7 +80,7 @@ def draft_values(episode_id: int, token: str | None) -> dict | None:
     draft = _draft(token, episode_id)
     if draft is None:
         return None
-    values = dict(draft["values"])
+    values = dict(draft)
     for name, text in values.items():
         if _ITEM_FIELD.match(name):
             try:
@@ -91,13 +92,11 @@ def draft_values(episode_id: int, token: str | None) -> dict | None:
 
 
 def discard_draft(token: str | None) -> None:
-    drafts = _drafts()
-    if token in drafts:
-        session[DRAFTS_KEY] = {k: v for k, v in drafts.items() if k != token}
+    session_store.discard_form_draft(token)
 
 
 def _form_snapshot(form) -> dict:
-    # Empty fields are left out (they come back empty): the signed cookie must stay well under 4 kB.
+    # Only the session form's own fields, empty ones left out (they come back empty), each bounded.
     return {name: value[:_MAX_VALUE_LENGTH] for name, value in form.items() if value and _DRAFT_FIELD.match(name)}
 
 
@@ -108,12 +107,12 @@ def locked() -> dict | None:
     """The hand-over in progress in this session, if any (403 for roles that never hold cases)."""
     if not has_case_access(current_user):
         abort(403)
-    return session.get(LOCK_KEY)
+    return session_store.tablet_lock()
 
 
 def enforce_tablet_lock():
     """While the family has the device, every other URL leads back to the tablet screen."""
-    lock = session.get(LOCK_KEY)
+    lock = session_store.tablet_lock()
     if lock is None or not current_user.is_authenticated:
         return None
     if request.endpoint in UNLOCKED_ENDPOINTS:
@@ -158,10 +157,10 @@ def tablet_start(episode_id: int):
     if _draft(token, episode.id) is None:
         token = secrets.token_urlsafe(16)
     _save_draft(token, episode.id, _form_snapshot(request.form))
-    session[LOCK_KEY] = {
+    session_store.set_tablet_lock({
         "token": token, "episode_id": episode.id, "unit_id": episode.unit_id, "participant_id": participant_id,
-        "scale": scale, "instrument": instrument, "step": "rate", "failures": 0, "lang": session.get("lang"),
-    }
+        "scale": scale, "instrument": instrument, "step": "rate", "lang": session.get("lang"),
+    })
     record("tablet_handover", object_type="episode", object_id=episode.id, unit_id=episode.unit_id)
     db.session.commit()
     return redirect(url_for("cases.tablet"))
@@ -214,14 +213,13 @@ def tablet_submit():
                 errors[f"item-{n}"] = _("%(item)s: mark the line.", item=item_label(lock["instrument"], n))
         if errors:
             return _scale_page(lock, values, errors, 422)
-        draft = _draft(lock["token"], lock["episode_id"])
-        snapshot = dict(draft["values"]) if draft else {}
+        snapshot = dict(_draft(lock["token"], lock["episode_id"]) or {})
         prefix = f"{lock['scale']}-{lock['participant_id']}"
         snapshot.update({f"{prefix}-{n}": str(parse_item(values[f"item-{n}"])) for n in ITEMS})
         snapshot[f"{prefix}-instrument"] = lock["instrument"]
         snapshot[f"present-{lock['participant_id']}"] = "1"
         _save_draft(lock["token"], lock["episode_id"], snapshot)
-    session[LOCK_KEY] = {**lock, "step": "return"}
+    session_store.change_tablet_lock({**lock, "step": "return"})
     return redirect(url_for("cases.tablet"))
 
 
@@ -234,8 +232,8 @@ def tablet_return():
     if lock is None:
         return redirect(url_for("cases.caseload"))
     staff = current_user._get_current_object()
-    # The same counters as the login's (fitapp.auth.throttle): they live on the server, so a replayed
-    # cookie with fewer failures in it gains no guesses.
+    # The same counters as the login's (fitapp.auth.throttle), per account and address: new sessions
+    # and replayed cookies gain no guesses.
     account = throttle.account_of(staff.username)
     refusal = throttle.refusal(throttle.PASSWORD, account)
     if refusal is not None:
@@ -243,7 +241,7 @@ def tablet_return():
         response.headers.update(refusal.headers())
         return response
     if not verify_password(staff.password_hash, request.form.get("password") or ""):
-        failures = lock.get("failures", 0) + 1
+        failures = session_store.count_tablet_failure()
         record("tablet_return_failed", object_type="episode", object_id=lock["episode_id"],
                unit_id=lock.get("unit_id"))
         db.session.commit()
@@ -252,12 +250,10 @@ def tablet_return():
             # Someone keeps guessing: end the therapist's session altogether.
             record("logout", object_type="staff", object_id=staff.id)
             db.session.commit()
-            logout_user()
-            session.clear()
+            sessions.end_session()  # the row goes, with the lock and the drafts: its cookie names nothing
             return redirect(url_for("auth.login"))
-        session[LOCK_KEY] = {**lock, "failures": failures}
         return _return_page(_("Wrong password. The device stays locked."), 422)
-    del session[LOCK_KEY]
+    session_store.clear_tablet_lock()
     if lock.get("lang"):
         session["lang"] = lock["lang"]
     else:

@@ -11,10 +11,11 @@ from fitapp.models.ratings import Rating, RatingRevision
 from fitapp.models.reports import ReportTarget
 from fitapp.models.series import EpisodeSummaryRecord, IndexPersonSummaryRecord, SeriesSummaryRecord
 from fitapp.models.staff import Staff, UnitMembership
+from fitapp.models.web_sessions import SessionFormDraft, WebSession
 
 __all__ = [
     "AuditEvent", "Attendance", "District", "Episode", "EpisodeSummaryRecord", "IndexPersonSummaryRecord", "InstrumentLabel", "Intervention", "LogReview",
     "NormParameter", "NormSetRecord", "Participant", "PerturbationTableRecord", "Person", "RateLimitCounter", "Rating", "RatingRevision",
-    "ReportTarget", "RetentionPolicy", "SeriesSummaryRecord", "Session", "SessionRevision", "Staff", "Team",
-    "Unit", "UnitMembership",
+    "ReportTarget", "RetentionPolicy", "SeriesSummaryRecord", "Session", "SessionFormDraft", "SessionRevision", "Staff",
+    "Team", "Unit", "UnitMembership", "WebSession",
 ]

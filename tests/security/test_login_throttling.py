@@ -11,12 +11,13 @@ from sqlalchemy import select, update
 
 from fitapp.auth import throttle
 from fitapp.auth.totp import code_at
+from fitapp.cases.tablet import MAX_FAILED_RETURNS
 from fitapp.extensions import db
 from fitapp.models import RateLimitCounter
 from tests import factories
 from tests.factories import PASSWORD, TOTP_SECRET
 from tests.security.test_authentication import actions, log_in
-from tests.web.conftest import sign_in
+from tests.web.conftest import session_cookie, sign_in, tablet_lock_of
 
 OFFICE, HOME = "10.0.0.1", "10.0.0.2"
 ATTACKERS = [f"198.51.100.{n}" for n in range(1, 6)]
@@ -183,36 +184,48 @@ def test_the_password_change_page_shares_the_passwords_counters(client, org):
     assert log_in(client.application.test_client(), "anna", ip=OFFICE).status_code == 429
 
 
-@pytest.fixture
-def handed_over(client, org):
-    """anna has handed the device to a family member, who has given it back without answering."""
-    episode = factories.episode(org["units"]["A"], org["anna"], ref="THR-1", start_date=date(2025, 1, 13))
-    child = factories.participant(episode, "index", birth_year=2016)
-    factories.commit()
-    sign_in(client, org["anna"])
+def hand_over_and_get_back(client, staff, episode, child) -> str:
+    """``staff`` hands the device over for ``child``, who gives it back without answering; the cookie."""
+    sign_in(client, staff)
     client.post(f"/cases/{episode.id}/sessions/new/tablet",
                 data={"date": date.today().isoformat(), f"present-{child.id}": "1",
                       f"outcome-{child.id}-instrument": "CORS", "tablet": f"outcome-{child.id}"})
     client.post("/tablet", data={"skip": "1"})
-    with client.session_transaction() as session:
-        assert session["tablet"]["step"] == "return"
-        return dict(session)
+    assert tablet_lock_of(client)["step"] == "return"
+    return session_cookie(client)
 
 
-def test_the_tablet_return_is_throttled_even_with_a_replayed_cookie(client, org, handed_over):
-    for _ in range(5):
-        with client.session_transaction() as session:  # the cookie from before the guesses, again
-            session.clear()
-            session.update(handed_over)
+@pytest.fixture
+def family(org):
+    episode = factories.episode(org["units"]["A"], org["anna"], ref="THR-1", start_date=date(2025, 1, 13))
+    child = factories.participant(episode, "index", birth_year=2016)
+    factories.commit()
+    return episode, child
+
+
+def replay(client, cookie: str) -> None:
+    client.set_cookie(current_app.config["SESSION_COOKIE_NAME"], cookie)
+
+
+def test_the_tablet_return_is_throttled_even_with_a_replayed_cookie(app, client, org, family):
+    cookie = hand_over_and_get_back(client, org["anna"], *family)
+    for _ in range(MAX_FAILED_RETURNS - 1):
+        replay(client, cookie)  # the cookie from before the guesses, again
         response = client.post("/tablet/return", data={"password": WRONG}, environ_base={"REMOTE_ADDR": OFFICE})
         assert response.status_code == 422
-    with client.session_transaction() as session:
-        session.clear()
-        session.update(handed_over)
-    refused = client.post("/tablet/return", data={"password": PASSWORD}, environ_base={"REMOTE_ADDR": OFFICE})
+    replay(client, cookie)
+    response = client.post("/tablet/return", data={"password": WRONG}, environ_base={"REMOTE_ADDR": OFFICE})
+    # The failures are counted in the session's row, not in the cookie: the last one ends the session.
+    assert response.headers["Location"] == "/login"
+    replay(client, cookie)
+    assert client.get("/").headers["Location"].startswith("/login")
+    # The therapist logs in again and hands over again: the guesses made before still count.
+    fresh = app.test_client()
+    hand_over_and_get_back(fresh, org["anna"], *family)
+    refused = fresh.post("/tablet/return", data={"password": PASSWORD}, environ_base={"REMOTE_ADDR": OFFICE})
     assert refused.status_code == 429 and too_many(1) in refused.get_data(as_text=True)
-    assert client.get("/").headers["Location"] == "/tablet"  # still locked
-    assert actions().count("tablet_return_failed") == 5 and "tablet_return" not in actions()
+    assert fresh.get("/").headers["Location"] == "/tablet"  # still locked
+    assert actions().count("tablet_return_failed") == MAX_FAILED_RETURNS and "tablet_return" not in actions()
     wait_is_over("anna", OFFICE)
-    response = client.post("/tablet/return", data={"password": PASSWORD}, environ_base={"REMOTE_ADDR": OFFICE})
+    response = fresh.post("/tablet/return", data={"password": PASSWORD}, environ_base={"REMOTE_ADDR": OFFICE})
     assert response.status_code == 302 and "/sessions/new" in response.headers["Location"]

@@ -1,8 +1,9 @@
 """Web test helpers."""
+import json
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from fitapp.extensions import db
 from tests import factories
@@ -20,6 +21,40 @@ def sign_in(client, staff, *, second_factor: bool = True) -> None:
         session["_user_id"] = str(staff.id)
         session["_fresh"] = True
         session.update(session_fields(staff, second_factor=second_factor))
+
+
+def session_cookie(client) -> str | None:
+    """The session cookie's value as the browser holds it (the session's id)."""
+    cookie = client.get_cookie(client.application.config["SESSION_COOKIE_NAME"])
+    return cookie.value if cookie is not None else None
+
+
+def session_row(client):
+    """The client's row of web_session (fitapp.session_store), or None."""
+    from fitapp.models import WebSession
+    from fitapp.session_store import key_digest
+
+    key = session_cookie(client)
+    if key is None:
+        return None
+    db.session.expire_all()
+    return db.session.scalar(select(WebSession).where(WebSession.key_digest == key_digest(key)))
+
+
+def tablet_lock_of(client) -> dict | None:
+    row = session_row(client)
+    return json.loads(row.tablet_lock) if row is not None and row.tablet_lock else None
+
+
+def form_drafts_of(client) -> dict:
+    """token -> {"episode_id", "values"} of the client's session's drafts."""
+    from fitapp.models import SessionFormDraft
+
+    row = session_row(client)
+    if row is None:
+        return {}
+    drafts = db.session.scalars(select(SessionFormDraft).where(SessionFormDraft.web_session_id == row.id))
+    return {d.token: {"episode_id": d.episode_id, "values": json.loads(d.form_values)} for d in drafts}
 
 
 @contextmanager

@@ -109,14 +109,16 @@ def test_the_save_takes_few_queries(client, org, family):
     data, url = full_form(family), f"/cases/{family['episode'].id}/sessions/new"
     with counted_queries() as queries:
         assert client.post(url, data=data).status_code == 302
-    # User, episode, the user's memberships (access follows today's membership of the case's unit),
-    # participants; then number, session, attendance, ratings; the episode's derived
+    # The web session read first and saved last (fitapp.session_store: 2, in their own transactions);
+    # between them user, episode, the user's memberships (access follows today's membership of the
+    # case's unit), participants; then number, session, attendance, ratings; the episode's derived
     # rows (norm set with its rows, ratings, live sessions counted, delete and insert of the series and
     # of the tallies, index participants read, delete and insert of the index persons); audit last
     # (chain lock on PostgreSQL, hash, event): nothing per person or rating, and everything in one
     # transaction.
-    assert len(queries) == 20 + (db.engine.dialect.name == "postgresql"), queries
-    assert queries[-1].startswith("INSERT INTO audit_event")
+    assert len(queries) == 22 + (db.engine.dialect.name == "postgresql"), queries
+    assert queries[0].startswith("SELECT web_session.") and queries[-1].startswith("UPDATE web_session SET data=")
+    assert queries[-2].startswith("INSERT INTO audit_event")
     for table in ("rating", "series_summary", "episode_summary", "index_person_summary"):
         assert sum(q.startswith(f"INSERT INTO {table}") for q in queries) == 1
 
