@@ -10,7 +10,6 @@ from datetime import date
 import pytest
 
 from fitapp.extensions import db
-from fitapp.models import UnitMembership
 from tests import factories
 from tests.security.conftest import app_rules, rule_path, sign_in, table_contents
 
@@ -40,7 +39,7 @@ def people(org):
     org["chef_c"] = factories.staff("chef_c", "unit_head", [org["units"]["C"]])
     for name, role in (("flyttad", "therapist"), ("f_chef", "unit_head")):
         org[name] = factories.staff(name, role, [org["units"]["A"]], valid_to=date(2025, 6, 30))
-        org[name].memberships.append(UnitMembership(unit=org["units"]["C"], valid_from=date(2025, 7, 1)))
+        org[name].memberships.append(factories.membership(org["units"]["C"], date(2025, 7, 1)))
     org["importerad"] = factories.staff("importerad", "therapist", [org["units"]["C"]])
     factories.commit()
     return org
