@@ -88,6 +88,29 @@ def create_staff_command(username: str, role: str, units: tuple[str, ...], passw
     click.echo(f"Created {role} account {staff.username}")
 
 
+@click.command("set-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def set_password_command(username: str, password: str) -> None:
+    """Set USERNAME's password (audited, actor "cli"), as the administration does: the user must choose a
+    new one at the next login, and a case role's access waits for a unit head's confirmation again.
+    The only way to set an administrator's password for them."""
+    from fitapp.models.staff import staff_by_username
+    from fitapp.staff_service import StaffError, checked_password, reset_password
+
+    staff = staff_by_username(username)
+    if staff is None:
+        click.echo(f"No account {username!r}.", err=True)
+        sys.exit(1)
+    try:
+        reset_password(staff, checked_password(password, staff.username))
+    except StaffError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(f"Password set for {staff.username}; it must be changed at the next login")
+
+
 @click.command("confirm-access")
 @click.argument("username")
 @click.option("--unit", "unit_code", default=None, help="Only the membership of this unit (code).")
@@ -223,7 +246,7 @@ def retention_command(dry_run: bool, today) -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (import_ratings_command, export_outcomes_command, demo_command, create_staff_command,
-                    confirm_access_command,
+                    confirm_access_command, set_password_command,
                     report_command, activate_norm_set_command, refresh_series_command, audit_verify_command,
                     retention_command, ptable_group):
         app.cli.add_command(command)

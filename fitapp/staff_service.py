@@ -25,13 +25,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from fitapp import names
+from fitapp.access_confirmation import require_confirmation_again
 from fitapp.audit import record
 from fitapp.auth.password_policy import ENGLISH_MESSAGES, password_problems
 from fitapp.auth.passwords import hash_password
 from fitapp.auth.sessions import end_all_sessions
 from fitapp.extensions import db
 from fitapp.models import Staff, Unit, UnitMembership
+from fitapp.models._types import utcnow
 from fitapp.models.staff import ROLES
+from fitapp.permissions import CASE_ROLES
 
 # The actor of audit events written by a command (no one is logged in), as fitapp.retention writes it.
 CLI_ACTOR = "cli"
@@ -173,6 +176,23 @@ def pending_membership(staff: Staff, unit: Unit, valid_from: date, actor: Staff 
     """A new membership, waiting for confirmation (fitapp.access_confirmation); the caller flushes and audits."""
     return UnitMembership(staff=staff, unit=unit, team_id=team_id, valid_from=valid_from,
                           requested_by_id=actor.id if actor is not None else None, pending_reason="new_membership")
+
+
+def reset_password(staff: Staff, password: str, *, actor: Staff | None = None) -> Staff:
+    """Set ``staff``'s password for them (the administration, or ``flask set-password``: ``actor`` None),
+    after the policy was checked. Its user must choose a new one at the next login and is told who reset
+    it; a case role's running memberships wait for a unit head's confirmation again
+    (fitapp.access_confirmation), so whoever reset it reaches no case through it. Ends every session."""
+    staff.password_hash = hash_password(password)
+    staff.must_change_password = True
+    staff.password_reset_at = utcnow()
+    staff.password_reset_by_id = actor.id if actor is not None else None
+    if staff.role in CASE_ROLES:
+        require_confirmation_again(staff, "password_reset", actor, date.today())
+    end_all_sessions(staff)
+    record("admin_set_password", object_type="staff", object_id=staff.id, **_actor(actor))
+    db.session.commit()
+    return staff
 
 
 def disable_staff(staff: Staff) -> None:

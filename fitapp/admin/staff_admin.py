@@ -33,13 +33,11 @@ from fitapp.access_confirmation import require_confirmation_again
 from fitapp.admin.formkit import Refused, name_message
 from fitapp.audit import record
 from fitapp.auth.password_policy import CONTAINS_USERNAME
-from fitapp.auth.passwords import hash_password
 from fitapp.auth.routes import POLICY_MESSAGES
 from fitapp.auth.sessions import end_all_sessions
 from fitapp.cases.changes import assign_therapist, unit_therapists
 from fitapp.extensions import db
 from fitapp.models import District, Episode, Staff, Team, Unit, UnitMembership
-from fitapp.models._types import utcnow
 from fitapp.models.staff import ROLES, membership_in_another_district
 from fitapp.permissions import CASE_ROLES
 from fitapp.names import USERNAME_MAX
@@ -173,23 +171,19 @@ def enable(staff: Staff) -> Staff:
 
 
 def set_password(staff: Staff, password: str | None, confirm: str | None, actor: Staff) -> Staff:
-    """An administrator's reset: the user must choose a new password at the next login (and is told who
-    reset it), and the account's case access waits for a unit head's confirmation again, so the
-    administrator cannot use a password they know to reach cases."""
+    """An administrator's reset (fitapp.staff_service.reset_password): the user must choose a new password
+    at the next login, and the account's case access waits for a unit head's confirmation again.
+
+    Not for an administrator's account: one administrator who could set another's password could log in
+    as the second administrator and confirm its own change; that is done on the command line."""
+    if staff.role == "admin":
+        raise Refused("password", _("An administrator's password is set on the command line only "
+                                    "(flask set-password)."))
     try:
         password = staff_service.checked_password(password, staff.username, confirm, confirmed=True)
     except StaffError as error:
         raise _refused(error) from None
-    staff.password_hash = hash_password(password)
-    staff.must_change_password = True
-    staff.password_reset_at = utcnow()
-    staff.password_reset_by_id = actor.id
-    if staff.role in CASE_ROLES:
-        require_confirmation_again(staff, "password_reset", actor, date.today())
-    end_all_sessions(staff)
-    record("admin_set_password", object_type="staff", object_id=staff.id)
-    db.session.commit()
-    return staff
+    return staff_service.reset_password(staff, password, actor=actor)
 
 
 def reset_second_factor(staff: Staff) -> Staff:

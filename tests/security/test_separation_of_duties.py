@@ -374,3 +374,22 @@ def test_the_migration_confirms_every_stored_membership(database_at_0008):
     assert all(m.confirmed_by_id is None and m.pending_reason is None for m in memberships)
     assert {s.must_change_password for s in db.session.scalars(select(Staff))} == {False}
     assert db.session.get(Staff, 1).unit_ids_on(date(2025, 1, 1)) == {1}
+
+
+def test_no_administrator_sets_another_administrators_password_on_the_page(app, client, city):
+    """Else one administrator could log in as the second one and confirm its own change."""
+    admin2 = city["admin2"]
+    sign_in(client, city["admin"])
+    before = table_contents()
+    response = client.post(f"/admin/staff/{admin2.id}/password",
+                           data={"password-password": RESET, "password-confirm": RESET})
+    assert response.status_code == 422 and "flask set-password" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert table_contents() == before
+    # On the command line it works, audited as cli, and forces a change at the next login.
+    done = _cli(app, "set-password", "admin2", "--password", RESET)
+    assert done.exit_code == 0, done.output
+    db.session.expire_all()
+    assert admin2.must_change_password and admin2.password_reset_by_id is None
+    assert _actions("admin_set_password") == [("cli", str(admin2.id))]
+    assert _cli(app, "set-password", "admin2", "--password", "kort").exit_code == 1
