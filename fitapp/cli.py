@@ -88,6 +88,17 @@ def create_staff_command(username: str, role: str, units: tuple[str, ...], passw
     click.echo(f"Created {role} account {staff.username}")
 
 
+def _account_or_exit(username: str):
+    """The account named ``username``, or one line and exit status 1."""
+    from fitapp.models.staff import staff_by_username
+
+    staff = staff_by_username(username)
+    if staff is None:
+        click.echo(f"No account {username!r}.", err=True)
+        sys.exit(1)
+    return staff
+
+
 @click.command("set-password")
 @click.argument("username")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
@@ -96,13 +107,9 @@ def set_password_command(username: str, password: str) -> None:
     """Set USERNAME's password (audited, actor "cli"), as the administration does: the user must choose a
     new one at the next login, and a case role's access waits for a unit head's confirmation again.
     The only way to set an administrator's password for them."""
-    from fitapp.models.staff import staff_by_username
     from fitapp.staff_service import StaffError, checked_password, reset_password
 
-    staff = staff_by_username(username)
-    if staff is None:
-        click.echo(f"No account {username!r}.", err=True)
-        sys.exit(1)
+    staff = _account_or_exit(username)
     try:
         reset_password(staff, checked_password(password, staff.username))
     except StaffError as error:
@@ -119,12 +126,8 @@ def confirm_access_command(username: str, unit_code: str | None) -> None:
     """Confirm USERNAME's pending unit memberships (audited, actor "cli"): how a unit that has no unit
     head yet gets its first one. Elsewhere a unit head of the unit confirms on the page "Att bekräfta"."""
     from fitapp.access_confirmation import confirm_on_command_line
-    from fitapp.models.staff import staff_by_username
 
-    staff = staff_by_username(username)
-    if staff is None:
-        click.echo(f"No account {username!r}.", err=True)
-        sys.exit(1)
+    staff = _account_or_exit(username)
     confirmed = confirm_on_command_line(staff, organisation_today(), unit_code)
     if not confirmed:
         where = f" in {unit_code}" if unit_code else ""
