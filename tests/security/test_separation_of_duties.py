@@ -149,7 +149,7 @@ def test_the_unit_head_sees_the_number_waiting(client, city):
     _admin_creates(client, "t_new", "therapist", city["units"]["A"].id)
     sign_in(client, city["chef_a"])
     header = client.get("/").get_data(as_text=True)
-    assert re.search(r'href="/confirmations/">[^<]*<span class="badge">1</span>', header)
+    assert re.search(r'href="/confirmations/">[^<]*<span class="site-header__count">1</span>', header)
 
 
 def _log_in(client, username: str, password: str):
