@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from fitapp.auth import bp as auth_bp
     from fitapp.auth.loader import init_login
     from fitapp.cases import bp as cases_bp
+    from fitapp.confirmations import bp as confirmations_bp
     from fitapp.errors import bp as errors_bp
     from fitapp.log_review import bp as log_review_bp
     from fitapp.reports import bp as reports_bp
@@ -46,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(confirmations_bp)
     app.register_blueprint(errors_bp)
     app.register_blueprint(log_review_bp)
     app.register_blueprint(reports_bp)

@@ -74,7 +74,10 @@ def demo_command(seed: int, if_empty: bool, today) -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext
 def create_staff_command(username: str, role: str, units: tuple[str, ...], password: str) -> None:
-    """Create a staff account with a password: the administration page's checks and audit events (actor "cli")."""
+    """Create a staff account with a password: the administration page's checks and audit events (actor "cli").
+
+    Its unit memberships wait for a unit head's confirmation (or `flask confirm-access`). Administrator
+    accounts are made here only, without units."""
     from fitapp.staff_service import StaffError, create_staff
 
     try:
@@ -83,6 +86,55 @@ def create_staff_command(username: str, role: str, units: tuple[str, ...], passw
         click.echo(str(error), err=True)
         sys.exit(1)
     click.echo(f"Created {role} account {staff.username}")
+
+
+def _account_or_exit(username: str):
+    """The account named ``username``, or one line and exit status 1."""
+    from fitapp.models.staff import staff_by_username
+
+    staff = staff_by_username(username)
+    if staff is None:
+        click.echo(f"No account {username!r}.", err=True)
+        sys.exit(1)
+    return staff
+
+
+@click.command("set-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def set_password_command(username: str, password: str) -> None:
+    """Set USERNAME's password (audited, actor "cli"), as the administration does: the user must choose a
+    new one at the next login, and a case role's access waits for a unit head's confirmation again.
+    The only way to set an administrator's password for them."""
+    from fitapp.staff_service import StaffError, checked_password, reset_password
+
+    staff = _account_or_exit(username)
+    try:
+        reset_password(staff, checked_password(password, staff.username))
+    except StaffError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(f"Password set for {staff.username}; it must be changed at the next login")
+
+
+@click.command("confirm-access")
+@click.argument("username")
+@click.option("--unit", "unit_code", default=None, help="Only the membership of this unit (code).")
+@with_appcontext
+def confirm_access_command(username: str, unit_code: str | None) -> None:
+    """Confirm USERNAME's pending unit memberships (audited, actor "cli"): how a unit that has no unit
+    head yet gets its first one. Elsewhere a unit head of the unit confirms on the page "Att bekräfta"."""
+    from fitapp.access_confirmation import confirm_on_command_line
+
+    staff = _account_or_exit(username)
+    confirmed = confirm_on_command_line(staff, organisation_today(), unit_code)
+    if not confirmed:
+        where = f" in {unit_code}" if unit_code else ""
+        click.echo(f"{staff.username} has no membership{where} waiting for confirmation.", err=True)
+        sys.exit(1)
+    for membership in confirmed:
+        click.echo(f"Confirmed {staff.username} in {membership.unit.code} from {membership.valid_from.isoformat()}")
 
 
 @click.command("report")
@@ -197,6 +249,7 @@ def retention_command(dry_run: bool, today) -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (import_ratings_command, export_outcomes_command, demo_command, create_staff_command,
+                    confirm_access_command, set_password_command,
                     report_command, activate_norm_set_command, refresh_series_command, audit_verify_command,
                     retention_command, ptable_group):
         app.cli.add_command(command)

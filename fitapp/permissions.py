@@ -29,6 +29,9 @@ UNIT_HEAD = frozenset({"unit_head"})
 # Aggregated reports (no person-level data): unit heads for their units, quality groups within their scope.
 REPORT_ROLES = frozenset({"unit_head", "quality"})
 ADMIN = frozenset({"admin"})
+# Who confirms a new clinical access (fitapp.access_confirmation): a unit head of the unit, or for a
+# unit without one an administrator other than the one who made the change.
+CONFIRMERS = frozenset({"unit_head", "admin"})
 
 _ATTRIBUTE = "fitapp_allowed_roles"
 

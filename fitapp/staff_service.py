@@ -7,6 +7,11 @@ audit events (``admin_create_staff``, and ``admin_add_membership`` per unit),
 so the command line is no way around the page (issue 12, item 8). An event
 from the command line has the actor name ``cli``.
 
+Separation of duties (issue 12, item 2): the memberships it makes are pending until a unit head of
+the unit (or, for a unit without one, a second administrator) confirms them
+(fitapp.access_confirmation); administrator accounts are made on the command line only and belong
+to no unit.
+
 A refusal is a :class:`StaffError` naming the input it concerns and the
 problem as a code: its ``str()`` is the English message (command line); the
 administration words it in the user's language (fitapp.admin.staff_admin).
@@ -20,13 +25,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from fitapp import names
+from fitapp.access_confirmation import require_confirmation_again
 from fitapp.audit import record
 from fitapp.auth.password_policy import ENGLISH_MESSAGES, password_problems
 from fitapp.auth.passwords import hash_password
 from fitapp.auth.sessions import end_all_sessions
 from fitapp.extensions import db
 from fitapp.models import Staff, Unit, UnitMembership
+from fitapp.models._types import utcnow
 from fitapp.models.staff import ROLES
+from fitapp.permissions import CASE_ROLES
 
 # The actor of audit events written by a command (no one is logged in), as fitapp.retention writes it.
 CLI_ACTOR = "cli"
@@ -38,6 +46,8 @@ NO_PASSWORD = "no_password"
 PASSWORDS_DIFFER = "passwords_differ"
 UNKNOWN_UNIT = "unknown_unit"
 TWO_DISTRICTS = "two_districts"
+ADMIN_BY_COMMAND_ONLY = "admin_by_command_only"
+ADMIN_WITHOUT_UNITS = "admin_without_units"
 
 _ENGLISH = {
     UNKNOWN_ROLE: "Unknown role {role!r}.",
@@ -45,6 +55,8 @@ _ENGLISH = {
     PASSWORDS_DIFFER: "The passwords are not the same.",
     UNKNOWN_UNIT: "Unknown unit {code!r}.",
     TWO_DISTRICTS: "The units {codes} belong to different districts; nobody belongs to units of two districts.",
+    ADMIN_BY_COMMAND_ONLY: "Administrator accounts are created on the command line only (flask create-staff --role admin).",
+    ADMIN_WITHOUT_UNITS: "An administrator has no clinical role and belongs to no unit.",
 }
 
 
@@ -122,7 +134,7 @@ def _actor(actor: Staff | None) -> dict:
 def create_staff(username: str | None, *, role: str | None, password: str | None, unit_codes: Sequence[str] = (),
                  confirm: str | None = None, confirmed: bool = False, valid_from: date | None = None,
                  actor: Staff | None = None) -> Staff:
-    """Create an enabled account, with a membership from ``valid_from`` (default today) in each unit given.
+    """Create an enabled account, with a pending membership from ``valid_from`` (default today) in each unit given.
 
     ``actor``: the administrator creating it, or None for the command line (audited as "cli").
     ``password`` None makes an account that cannot log in until a password is set; the
@@ -132,6 +144,10 @@ def create_staff(username: str | None, *, role: str | None, password: str | None
     name = checked_username(username)
     if role not in ROLES:
         raise StaffError("role", UNKNOWN_ROLE, role=role)
+    if role == "admin" and actor is not None:
+        raise StaffError("role", ADMIN_BY_COMMAND_ONLY)
+    if role == "admin" and unit_codes:
+        raise StaffError("unit", ADMIN_WITHOUT_UNITS)
     if password is not None or confirmed:
         password = checked_password(password, name, confirm, confirmed=confirmed)
     units = _units(unit_codes)
@@ -146,11 +162,35 @@ def create_staff(username: str | None, *, role: str | None, password: str | None
     who = _actor(actor)
     record("admin_create_staff", object_type="staff", object_id=staff.id, **who)
     for unit in units:
-        membership = UnitMembership(staff=staff, unit=unit, valid_from=valid_from or date.today())
+        membership = pending_membership(staff, unit, valid_from or date.today(), actor)
         db.session.add(membership)
         db.session.flush()
         record("admin_add_membership", object_type="unit_membership", object_id=membership.id, unit_id=unit.id,
                **who)
+    db.session.commit()
+    return staff
+
+
+def pending_membership(staff: Staff, unit: Unit, valid_from: date, actor: Staff | None,
+                       team_id: int | None = None) -> UnitMembership:
+    """A new membership, waiting for confirmation (fitapp.access_confirmation); the caller flushes and audits."""
+    return UnitMembership(staff=staff, unit=unit, team_id=team_id, valid_from=valid_from,
+                          requested_by_id=actor.id if actor is not None else None, pending_reason="new_membership")
+
+
+def reset_password(staff: Staff, password: str, *, actor: Staff | None = None) -> Staff:
+    """Set ``staff``'s password for them (the administration, or ``flask set-password``: ``actor`` None),
+    after the policy was checked. Its user must choose a new one at the next login and is told who reset
+    it; a case role's running memberships wait for a unit head's confirmation again
+    (fitapp.access_confirmation), so whoever reset it reaches no case through it. Ends every session."""
+    staff.password_hash = hash_password(password)
+    staff.must_change_password = True
+    staff.password_reset_at = utcnow()
+    staff.password_reset_by_id = actor.id if actor is not None else None
+    if staff.role in CASE_ROLES:
+        require_confirmation_again(staff, "password_reset", actor, date.today())
+    end_all_sessions(staff)
+    record("admin_set_password", object_type="staff", object_id=staff.id, **_actor(actor))
     db.session.commit()
     return staff
 

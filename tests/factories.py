@@ -4,7 +4,7 @@ Each function adds to the current db.session and flushes; the test commits
 (``commit()``) before it makes requests. Passwords are hashed once per process:
 argon2 is slow on purpose.
 """
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 from itertools import count
@@ -55,10 +55,22 @@ def unit(district_: District | None = None, code: str | None = None, name: str |
     return _add(Unit(district=district_ or district(), code=code or f"U{n}", name=name or f"Familjeenheten {n}"))
 
 
+def membership(unit_: Unit | None = None, valid_from: date = LONG_AGO, valid_to: date | None = None, *,
+               unit_id: int | None = None, confirmed: bool = True, **columns) -> UnitMembership:
+    """A membership (not added: append it to a staff member's), confirmed unless ``confirmed`` is False."""
+    if unit_ is not None:
+        columns["unit"] = unit_
+    else:
+        columns["unit_id"] = unit_id
+    return UnitMembership(valid_from=valid_from, valid_to=valid_to,
+                          confirmed_at=datetime(2020, 1, 1, tzinfo=timezone.utc) if confirmed else None, **columns)
+
+
 def staff(username: str | None = None, role: str = "therapist", units=(), *, with_password: bool = True,
           enabled: bool = True, valid_from: date = LONG_AGO, valid_to: date | None = None,
-          totp_secret=_DEFAULT) -> Staff:
-    """A staff member; admin and quality accounts get TOTP_SECRET unless ``totp_secret`` says otherwise."""
+          totp_secret=_DEFAULT, confirmed: bool = True) -> Staff:
+    """A staff member; admin and quality accounts get TOTP_SECRET unless ``totp_secret`` says otherwise.
+    Memberships in ``units`` are confirmed (in force) unless ``confirmed`` is False."""
     if totp_secret is _DEFAULT:
         totp_secret = TOTP_SECRET if role in ("admin", "quality") else None
     member = Staff(
@@ -69,7 +81,7 @@ def staff(username: str | None = None, role: str = "therapist", units=(), *, wit
         totp_secret=totp_secret,
     )
     for u in units:
-        member.memberships.append(UnitMembership(unit=u, valid_from=valid_from, valid_to=valid_to))
+        member.memberships.append(membership(u, valid_from, valid_to, confirmed=confirmed))
     return _add(member)
 
 

@@ -42,7 +42,7 @@ def add_events(*specs) -> None:
 
 def rows_of(scope, month=MARCH, only_highlighted=False, number=1):
     counts = services.log_counts(scope, month)
-    return counts, services.log_page(scope, month, counts, number, only_highlighted)
+    return counts, services.log_page(scope, month, counts, number, only_highlighted, case_references=True)
 
 
 @pytest.fixture

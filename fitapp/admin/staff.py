@@ -27,7 +27,8 @@ from fitapp.permissions import ADMIN, requires
 
 
 def _role_choices():
-    return [("", _("Choose…"))] + [(role, str(ROLE_LABELS[role])) for role in ROLES]
+    # Administrator accounts are made on the command line only (fitapp.staff_service).
+    return [("", _("Choose…"))] + [(role, str(ROLE_LABELS[role])) for role in ROLES if role != "admin"]
 
 
 def _unit_choices():
@@ -159,8 +160,9 @@ def change_role(staff_id: int):
 def set_password(staff_id: int):
     staff = _staff(staff_id)
     return _submit_on_account(staff, "password",
-                              lambda f: staff_admin.set_password(staff, f.password.data, f.confirm.data),
-                              _("The password was set. The account's sessions were ended."))
+                              lambda f: staff_admin.set_password(staff, f.password.data, f.confirm.data, current_user),
+                              _("The password was set. The account's sessions were ended; the user must "
+                                "choose a new password at the next login."))
 
 
 @bp.route("/staff/<int:staff_id>/scope", methods=["POST"])
@@ -213,8 +215,9 @@ def add_membership(staff_id: int):
     staff = _staff(staff_id)
     return _submit_on_account(
         staff, "membership",
-        lambda f: staff_admin.add_membership(staff, f.unit.id_value, f.team.id_value, f.valid_from.data),
-        _("The membership was added."))
+        lambda f: staff_admin.add_membership(staff, f.unit.id_value, f.team.id_value, f.valid_from.data,
+                                             current_user),
+        _("The membership was added. It takes effect when a unit head of the unit confirms it."))
 
 
 @bp.route("/staff/<int:staff_id>/memberships/<int:membership_id>/end", methods=["POST"])
@@ -251,6 +254,6 @@ def move_staff(staff_id: int, membership_id: int):
     form = _move_form(plan, bound=True)
     return submit(form, lambda f: staff_admin.move_staff(
                       plan.membership, unit_id=f.unit.id_value, team_id=f.team.id_value, move_date=f.move_date.data,
-                      receiver_id=f.receiver.id_value, today=date.today()),
+                      receiver_id=f.receiver.id_value, today=date.today(), actor=current_user),
                   done=lambda _new: _to_account(staff), again=lambda f: _move_page(plan, f),
                   message=_("The move was saved and the open cases were handed over."))

@@ -10,6 +10,13 @@ Moving a therapist to another unit ends the current membership the day before
 the move and starts the new one; their open cases in the old unit go, at once,
 to a therapist of that unit chosen by the administrator. Cases stay in their
 unit: person-level data never crosses a district boundary.
+
+Separation of duties (issue 12 item 2): no change made here opens a case by itself. A new membership
+(added or by a move) and the running memberships of an account whose role changes to a case role
+or whose password is reset wait for a unit head's confirmation (fitapp.access_confirmation); a reset
+password must be changed by its user at the next login. Administrator accounts are made on the
+command line only: the page neither creates one, nor gives one a case role or a unit, nor turns an
+account into one.
 """
 from __future__ import annotations
 
@@ -22,16 +29,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from fitapp import staff_service
+from fitapp.access_confirmation import require_confirmation_again
 from fitapp.admin.formkit import Refused, name_message
 from fitapp.audit import record
 from fitapp.auth.password_policy import CONTAINS_USERNAME
-from fitapp.auth.passwords import hash_password
 from fitapp.auth.routes import POLICY_MESSAGES
 from fitapp.auth.sessions import end_all_sessions
 from fitapp.cases.changes import assign_therapist, unit_therapists
 from fitapp.extensions import db
 from fitapp.models import District, Episode, Staff, Team, Unit, UnitMembership
 from fitapp.models.staff import ROLES, membership_in_another_district
+from fitapp.permissions import CASE_ROLES
 from fitapp.names import USERNAME_MAX
 from fitapp.staff_service import StaffError, disable_staff
 
@@ -94,8 +102,19 @@ def _refused(error: StaffError) -> Refused:
         return Refused("password", str(PASSWORD_MESSAGES[error.problem]))
     messages = {staff_service.NO_PASSWORD: _("Fill in this field."),
                 staff_service.PASSWORDS_DIFFER: _("The passwords are not the same."),
-                staff_service.UNKNOWN_ROLE: _("Choose one of the options.")}
+                staff_service.UNKNOWN_ROLE: _("Choose one of the options."),
+                staff_service.ADMIN_BY_COMMAND_ONLY: _admin_by_command_only()}
     return Refused(error.field, messages.get(error.problem, str(error)))
+
+
+def _admin_by_command_only() -> str:
+    return _("Administrator accounts are created on the command line only (flask create-staff --role admin), "
+             "and administrators have no clinical role.")
+
+
+def _refuse_admin_account(staff: Staff, field: str) -> None:
+    if staff.role == "admin":
+        raise Refused(field, _("An administrator has no clinical role and belongs to no unit."))
 
 
 def create_account(username: str | None, role: str | None, password: str | None, confirm: str | None,
@@ -118,6 +137,9 @@ def change_role(staff: Staff, role: str | None, actor: Staff) -> Staff:
         raise Refused("role", _("Choose one of the options."))
     if role == staff.role:
         return staff
+    if role == "admin":
+        raise Refused("role", _admin_by_command_only())
+    _refuse_admin_account(staff, "role")
     open_cases = sum(open_cases_by_unit(staff).values())
     if staff.role == "therapist" and open_cases:
         raise Refused("role", _("%(name)s holds %(n)s open cases: they must be reassigned first.",
@@ -125,6 +147,9 @@ def change_role(staff: Staff, role: str | None, actor: Staff) -> Staff:
     staff.role = role
     if role != "quality":
         staff.scope_district_id = None
+    if role in CASE_ROLES:
+        # A new case role reaches cases only once a unit head has confirmed it.
+        require_confirmation_again(staff, "new_role", actor, date.today())
     end_all_sessions(staff)
     record("admin_change_role", object_type="staff", object_id=staff.id)
     db.session.commit()
@@ -145,16 +170,20 @@ def enable(staff: Staff) -> Staff:
     return staff
 
 
-def set_password(staff: Staff, password: str | None, confirm: str | None) -> Staff:
+def set_password(staff: Staff, password: str | None, confirm: str | None, actor: Staff) -> Staff:
+    """An administrator's reset (fitapp.staff_service.reset_password): the user must choose a new password
+    at the next login, and the account's case access waits for a unit head's confirmation again.
+
+    Not for an administrator's account: one administrator who could set another's password could log in
+    as the second administrator and confirm its own change; that is done on the command line."""
+    if staff.role == "admin":
+        raise Refused("password", _("An administrator's password is set on the command line only "
+                                    "(flask set-password)."))
     try:
         password = staff_service.checked_password(password, staff.username, confirm, confirmed=True)
     except StaffError as error:
         raise _refused(error) from None
-    staff.password_hash = hash_password(password)
-    end_all_sessions(staff)
-    record("admin_set_password", object_type="staff", object_id=staff.id)
-    db.session.commit()
-    return staff
+    return staff_service.reset_password(staff, password, actor=actor)
 
 
 def reset_second_factor(staff: Staff) -> Staff:
@@ -210,12 +239,15 @@ def _refuse_another_district(staff: Staff, unit: Unit, valid_from: date, field: 
                                district=clash.unit.district.name))
 
 
-def add_membership(staff: Staff, unit_id: int | None, team_id: int | None, valid_from: date | None) -> UnitMembership:
+def add_membership(staff: Staff, unit_id: int | None, team_id: int | None, valid_from: date | None,
+                   actor: Staff) -> UnitMembership:
+    """A new membership, pending until a unit head of the unit (or a second administrator) confirms it."""
+    _refuse_admin_account(staff, "unit")
     unit, team = _unit_and_team(unit_id, team_id)
     valid_from = _required_date(valid_from, "valid_from")
     _refuse_overlap(staff, unit, valid_from, "valid_from")
     _refuse_another_district(staff, unit, valid_from, "valid_from")
-    membership = UnitMembership(staff=staff, unit=unit, team_id=team.id if team else None, valid_from=valid_from)
+    membership = staff_service.pending_membership(staff, unit, valid_from, actor, team.id if team else None)
     db.session.add(membership)
     db.session.flush()
     record("admin_add_membership", object_type="unit_membership", object_id=membership.id, unit_id=unit.id)
@@ -267,8 +299,8 @@ def _receivers(membership: UnitMembership, today: date) -> list[Staff]:
 
 
 def move_staff(membership: UnitMembership, *, unit_id: int | None, team_id: int | None, move_date: date | None,
-               receiver_id: int | None, today: date) -> UnitMembership:
-    """End ``membership`` the day before ``move_date``, start one in the new unit, hand over the open cases.
+               receiver_id: int | None, today: date, actor: Staff) -> UnitMembership:
+    """End ``membership`` the day before ``move_date``, start one (pending) in the new unit, hand over the open cases.
 
     Every open case of the person in the old unit gets ``receiver_id`` (a
     therapist of the old unit today) as therapist; closed cases and the old
@@ -300,7 +332,8 @@ def move_staff(membership: UnitMembership, *, unit_id: int | None, team_id: int 
             raise Refused("receiver", _("Choose the therapist of %(unit)s who takes over the open cases.",
                                         unit=old_unit.name))
     membership.valid_to = move_date - timedelta(days=1)
-    new = UnitMembership(staff=staff, unit=unit, team_id=team.id if team else None, valid_from=move_date)
+    # The new unit's head confirms the newcomer (fitapp.access_confirmation).
+    new = staff_service.pending_membership(staff, unit, move_date, actor, team.id if team else None)
     db.session.add(new)
     db.session.flush()
     for episode in cases:

@@ -3,7 +3,7 @@
 Order of the checks in ``require_login`` (after CSRFProtect's own check):
 a session the store ended (audited, the user told)? -> public endpoint? -> logged in?
 -> session still valid (version, idle, absolute)? -> second factor done where the role
-requires it? -> the endpoint's role rule.
+requires it? -> password changed after an administrator's reset? -> the endpoint's role rule.
 """
 from flask import Flask, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -20,6 +20,9 @@ from fitapp.permissions import enforce_rule
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "auth.language", "static"})
 # What a role that must use the second factor may reach before it has enrolled.
 BEFORE_SECOND_FACTOR = frozenset({"auth.two_factor", "auth.logout"})
+# What an account whose password an administrator reset may reach before choosing its own
+# (Staff.must_change_password): the administrator who knows the reset password gets nothing else.
+BEFORE_PASSWORD_CHANGE = frozenset({"auth.change_password_page", "auth.logout"})
 
 
 def load_staff(staff_id: str) -> Staff | None:
@@ -51,6 +54,8 @@ def require_login():
             return login_manager.unauthorized()
         if request.endpoint not in BEFORE_SECOND_FACTOR:
             return redirect(url_for("auth.two_factor"))
+    if staff.must_change_password and request.endpoint not in BEFORE_PASSWORD_CHANGE:
+        return redirect(url_for("auth.change_password_page"))
     enforce_rule(staff)
     return None
 

@@ -11,9 +11,13 @@ from fitapp.auth.forms import CodeForm, LoginForm, PasswordChangeForm
 from fitapp.auth.password_policy import COMMON, CONTAINS_USERNAME, MAX_LENGTH, MIN_LENGTH, TOO_LONG, TOO_SHORT
 from fitapp.auth.redirects import safe_local_path
 from fitapp.auth.service import (
-    authenticate, change_password, enrol_second_factor, record_login, record_logout, verify_second_factor,
+    SAME_AS_RESET, authenticate, change_password, enrol_second_factor, record_login, record_logout,
+    verify_second_factor,
 )
+from fitapp.extensions import db
 from fitapp.i18n import remember_language, supported_language
+from fitapp.models import Staff
+from fitapp.organisation_time import on_organisation_clock
 from fitapp.permissions import ALL_ROLES, requires
 
 # The session key of a second-factor secret shown but not yet confirmed with a code.
@@ -24,6 +28,9 @@ POLICY_MESSAGES = {
     TOO_LONG: _l("The password must have at most %(n)s characters.", n=MAX_LENGTH),
     COMMON: _l("The password is too common: choose one that is harder to guess."),
     CONTAINS_USERNAME: _l("The password must not contain your username."),
+}
+FORCED_CHANGE_MESSAGES = {
+    SAME_AS_RESET: _l("Choose a new password of your own, not the one the administrator set."),
 }
 
 
@@ -114,6 +121,7 @@ def change_password_page():
         if form.new_password.data != form.confirm.data:
             errors.append(_("The new passwords are not the same."))
         else:
+            forced = staff.must_change_password
             result = change_password(staff, form.current_password.data, form.new_password.data)
             if result == ["wrong_current"]:
                 throttle.failed(throttle.PASSWORD, account)
@@ -123,13 +131,29 @@ def change_password_page():
                 # Every other session has ended; this one continues with the new session version.
                 sessions.start_session(staff, second_factor=sessions.second_factor_verified())
                 flash(_("Your password was changed. You were logged out everywhere else."), "success")
+                if forced and pending_confirmation(staff):
+                    flash(_("Your access to cases opens again when your unit head has confirmed it."), "notice")
                 return redirect(url_for("cases.caseload"))
             errors.extend(_("The current password is wrong.") if code == "wrong_current"
-                          else str(POLICY_MESSAGES[code]) for code in result)
+                          else str({**POLICY_MESSAGES, **FORCED_CHANGE_MESSAGES}[code]) for code in result)
     elif form.is_submitted():
         errors.append(_("Fill in all three fields."))
     status = 422 if errors else 200
-    return render_template("auth/password.html", form=form, errors=errors, min_length=MIN_LENGTH), status
+    return render_template("auth/password.html", form=form, errors=errors, min_length=MIN_LENGTH,
+                           reset=password_reset_notice(current_user._get_current_object())), status
+
+
+def pending_confirmation(staff) -> bool:
+    return any(not m.is_confirmed for m in staff.memberships)
+
+
+def password_reset_notice(staff) -> dict | None:
+    """Who reset ``staff``'s password and when, while it must still be changed; else None."""
+    if not staff.must_change_password:
+        return None
+    by = db.session.get(Staff, staff.password_reset_by_id) if staff.password_reset_by_id else None
+    at = on_organisation_clock(staff.password_reset_at) if staff.password_reset_at else None
+    return {"by": by.username if by else None, "at": at.strftime("%Y-%m-%d %H:%M") if at else None}
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])

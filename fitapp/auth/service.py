@@ -71,10 +71,14 @@ def enrol_second_factor(staff: Staff, secret: str, code: str) -> bool:
     return True
 
 
+SAME_AS_RESET = "same_as_reset"
+
+
 def change_password(staff: Staff, current: str, new: str) -> list[str] | None:
     """None when changed (and every session of the account ended); else the reasons.
 
-    Reasons are the codes of fitapp.auth.password_policy, or "wrong_current".
+    Reasons are the codes of fitapp.auth.password_policy, "wrong_current", or "same_as_reset" (after an
+    administrator's reset the new password must not be the one the administrator set).
     """
     if not verify_password(staff.password_hash, current):
         record("change_password_failed", object_type="staff", object_id=staff.id)
@@ -83,7 +87,10 @@ def change_password(staff: Staff, current: str, new: str) -> list[str] | None:
     problems = password_problems(new, staff.username)
     if problems:
         return problems
+    if staff.must_change_password and new == current:
+        return [SAME_AS_RESET]
     staff.password_hash = hash_password(new)
+    staff.must_change_password = False
     end_all_sessions(staff)
     record("change_password", object_type="staff", object_id=staff.id)
     db.session.commit()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from fitapp.extensions import db
 from fitapp.models import Episode, Staff, Unit, UnitMembership
-from fitapp.models.staff import membership_covers
+from fitapp.models.staff import membership_grants_access
 from fitapp.organisation_time import organisation_today
 from fitapp.permissions import CASE_ROLES
 
@@ -34,8 +34,8 @@ def _teammates(user: Staff, today: date) -> dict[int, list[int]]:
         select(mine.unit_id, theirs.staff_id)
         .join(Unit, Unit.id == mine.unit_id)
         .join(theirs, theirs.team_id == mine.team_id)
-        .where(mine.staff_id == user.id, mine.team_id.is_not(None), membership_covers(mine, today),
-               Unit.team_cases_visible, theirs.staff_id != user.id, membership_covers(theirs, today))
+        .where(mine.staff_id == user.id, mine.team_id.is_not(None), membership_grants_access(mine, today),
+               Unit.team_cases_visible, theirs.staff_id != user.id, membership_grants_access(theirs, today))
     )
     teammates: dict[int, list[int]] = {}
     for unit_id, staff_id in rows:

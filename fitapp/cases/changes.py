@@ -28,7 +28,7 @@ from fitapp.models import (
 from fitapp.models._types import utcnow
 from fitapp.models.cases import live_sessions
 from fitapp.models.ratings import live_ratings
-from fitapp.models.staff import membership_covers
+from fitapp.models.staff import membership_grants_access
 
 # References are drawn from letters and digits that cannot be mistaken for each other (no 0/O, 1/I/L).
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -323,7 +323,7 @@ def close_episode(episode: Episode, data: CloseInput) -> None:
 def unit_therapists(unit_id: int, today: date) -> list[Staff]:
     """Enabled therapists who belong to the unit today: those a case can be given to."""
     memberships = (select(UnitMembership.staff_id)
-                   .where(UnitMembership.unit_id == unit_id, membership_covers(UnitMembership, today)))
+                   .where(UnitMembership.unit_id == unit_id, membership_grants_access(UnitMembership, today)))
     return list(db.session.scalars(
         select(Staff).where(Staff.id.in_(memberships), Staff.role == "therapist", Staff.is_enabled)
         .order_by(Staff.username)))

@@ -22,6 +22,7 @@ from fitapp.models import (
     Attendance, District, Episode, Intervention, Participant, Person, Rating, Session, Staff, Team, Unit,
     UnitMembership,
 )
+from fitapp.models._types import utcnow
 from fitapp.norms_service import NoActiveNormSet, active_norm_set
 from fitapp.reports.series_store import refresh_series
 
@@ -179,10 +180,13 @@ class _Writer:
         rows = [{"username": s.username, "role": s.role, "is_enabled": True,
                  "password_hash": hashes[DEMO_PASSWORD] if s.can_log_in else None} for s in specs]
         self.staff_ids = dict(zip((s.username for s in specs), _insert(Staff, rows)))
+        confirmed_at = utcnow()
         memberships = [
             {"staff_id": self.staff_ids[s.username], "unit_id": self.unit_ids[m.unit_code],
              "team_id": team_ids.get((m.unit_code, m.team_name)),
-             "valid_from": m.valid_from(self.today), "valid_to": m.valid_to(self.today)}
+             "valid_from": m.valid_from(self.today), "valid_to": m.valid_to(self.today),
+             # Demo memberships are in force, as if confirmed on the command line (fitapp.access_confirmation).
+             "confirmed_at": confirmed_at}
             for s in specs for m in s.memberships
         ]
         _insert(UnitMembership, memberships, returning=False)

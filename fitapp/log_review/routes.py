@@ -4,7 +4,8 @@ Unit heads review the units they belong to today, administrators every unit and
 the whole organisation (``services.scopes_for``); another unit's id is a 404.
 Reading a month's log is audited as ``view_access_log``, recording its review as
 ``record_log_review``. The page shows ids, pseudonymous references and action
-names only, so it is open to administrators, who see no clinical data.
+names only; an administrator's shows neither case references nor case ids (counts, staff and
+highlights), since administrators reach no clinical data.
 """
 from datetime import date
 
@@ -86,12 +87,15 @@ def index():
     if errors:
         return _no_store(render_template("log_review/index.html", counts=None, page=None, **context), 422)
     counts = services.log_counts(scope, choice.month)
-    page = services.log_page(scope, choice.month, counts, choice.page, choice.only_highlighted)
+    case_references = services.shows_case_references(current_user)
+    page = services.log_page(scope, choice.month, counts, choice.page, choice.only_highlighted,
+                             case_references=case_references)
     if page is None:
         abort(404)
     html = render_template(
         "log_review/index.html", counts=counts, page=page, review=services.review_status(scope, choice.month),
         may_record=services.has_ended(choice.month, today), action_labels=ACTION_LABELS,
+        case_references=case_references,
         object_labels=OBJECT_LABELS, **context)
     services.record_log_view(scope, choice.month)
     return _no_store(html)

@@ -11,11 +11,17 @@ where they are counted, filtered and paged:
 - not a member: the actor did not belong to the case's unit on the day of
   the event (a red flag).
 
+An administrator reviews every unit but sees no case reference (separation of duties, issue 12
+item 2): the rows keep who, when, what kind of access and the highlights, and leave out the
+case's pseudonymous reference and the ids of cases, sessions and ratings; a unit's own unit head
+sees them for the unit.
+
 Months and days are the organisation's local ones (Europe/Stockholm), not UTC.
 The audit log holds no clinical content; neither does anything read here.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -27,7 +33,7 @@ from fitapp.audit import record
 from fitapp.extensions import db
 from fitapp.models import AuditEvent, Episode, Rating, Session, Staff, Unit, UnitMembership
 from fitapp.models.log_review import LogReview
-from fitapp.models.staff import membership_covers
+from fitapp.models.staff import membership_grants_access
 # The city's clock: a month is reviewed as the units lived it.
 from fitapp.organisation_time import ORGANISATION_TIME, on_organisation_clock
 
@@ -45,6 +51,8 @@ CHANGE_ACTIONS = ("open_episode", "create_session", "correct_rating", "correct_s
 # the administrator's duty and not a reading of anyone's caseload.
 RETENTION_ACTIONS = retention.EPISODE_ACTIONS
 LOGGED_ACTIONS = READ_ACTIONS + CHANGE_ACTIONS + RETENTION_ACTIONS
+# Object types whose ids point into a case: left out of an administrator's log.
+CASE_OBJECT_TYPES = frozenset({"episode", "session", "rating", "participant", "person"})
 # Case events written without a unit id (the tablet's return): a unit finds them through the case.
 _UNITLESS_CASE_ACTIONS = ("tablet_return", "tablet_return_failed")
 
@@ -115,6 +123,11 @@ def scopes_for(user: Staff, today: date) -> list[LogScope]:
     return [LogScope(None), *units] if user.role == "admin" else units
 
 
+def shows_case_references(user: Staff) -> bool:
+    """Whether ``user``'s log review names cases: a unit's own unit head, never an administrator."""
+    return user.role == "unit_head"
+
+
 def find_scope(scopes: list[LogScope], key: str) -> LogScope | None:
     return next((scope for scope in scopes if scope.key == key), None)
 
@@ -162,7 +175,7 @@ def _highlights(month: date):
     member = select(UnitMembership.id).where(
         UnitMembership.staff_id == AuditEvent.actor_id,
         UnitMembership.unit_id == _event_unit_id(),
-        membership_covers(UnitMembership, day),
+        membership_grants_access(UnitMembership, day),
     ).exists()
     not_member = and_(judged, AuditEvent.actor_id.is_not(None), _event_unit_id().is_not(None), ~member)
     return outside, not_member
@@ -219,8 +232,16 @@ class LogPage:
         return (self.number - 1) * PAGE_SIZE + 1
 
 
-def log_page(scope: LogScope, month: date, counts: LogCounts, number: int, only_highlighted: bool) -> LogPage | None:
-    """Page ``number`` of the month's accesses in time order; None for a page past the last."""
+def _without_case_references(row: LogRow) -> LogRow:
+    case_object = row.object_type in CASE_OBJECT_TYPES
+    return dataclasses.replace(row, case_ref=None, object_id=None if case_object else row.object_id)
+
+
+def log_page(scope: LogScope, month: date, counts: LogCounts, number: int, only_highlighted: bool,
+             *, case_references: bool) -> LogPage | None:
+    """Page ``number`` of the month's accesses in time order; None for a page past the last.
+
+    ``case_references`` False (an administrator's review): no case reference, no id of a case object."""
     total = counts.highlighted if only_highlighted else counts.events
     pages = max(1, -(-total // PAGE_SIZE))
     if number > pages:
@@ -240,6 +261,8 @@ def log_page(scope: LogScope, month: date, counts: LogCounts, number: int, only_
                    bool(outside_), bool(not_member_))
             for at, actor, role, action, object_type, object_id, ref, code, addr, outside_, not_member_
             in db.session.execute(stmt)]
+    if not case_references:
+        rows = [_without_case_references(row) for row in rows]
     return LogPage(rows, number, pages, total)
 
 

@@ -89,7 +89,7 @@ def test_a_move_to_another_district_is_an_end_and_a_start(client, admin):
 def test_a_move_to_another_district_while_still_in_a_second_unit_is_refused(client, admin):
     """anna is in A and B (district 1): moving A's membership to C would leave her in B and C at once."""
     anna = admin["anna"]
-    anna.memberships.append(UnitMembership(unit=admin["units"]["B"], valid_from=factories.LONG_AGO))
+    anna.memberships.append(factories.membership(admin["units"]["B"]))
     factories.commit()
     old = anna.memberships[0]
     before = table_contents(exclude=())

@@ -25,7 +25,7 @@ SAMPLE = {"m1": "20", "sd1": "6,8", "m0": "30", "sd0": "6,8", "r": "0,93"}
 
 def build_organisation() -> dict:
     from fitapp.extensions import db
-    from fitapp.models import Team, UnitMembership
+    from fitapp.models import Team
     from tests.test_retention import case
 
     norr = factories.district("NORR", "Förvaltning Norr")
@@ -46,7 +46,7 @@ def build_organisation() -> dict:
     bert = factories.staff("bert", "therapist", [fam_soder])
     # Lisa moved from the youth clinic to the family unit last year: an ended membership kept as history.
     lisa = factories.staff("lisa", "therapist", [ung_norr], valid_to=date(YEAR - 1, 8, 31))
-    lisa.memberships.append(UnitMembership(unit=fam_norr, valid_from=date(YEAR - 1, 9, 1)))
+    lisa.memberships.append(factories.membership(fam_norr, date(YEAR - 1, 9, 1)))
     factories.staff("chef_norr", "unit_head", [fam_norr, ung_norr])
     factories.staff("chef_soder", "unit_head", [fam_soder])
     factories.staff("kvalitet", "quality", [])

@@ -5,7 +5,8 @@ import pytest
 
 from fitapp.extensions import db
 from fitapp.interchange.rows import COLUMNS
-from fitapp.models import District, Staff, Unit, UnitMembership
+from fitapp.models import District, Staff, Unit
+from tests import factories
 from tests.interchange.files import csv_text
 
 
@@ -33,7 +34,7 @@ def organisation(app):
     db.session.add_all([district, other, u1, u2])
     for username, unit in (("anna", u1), ("bo", u2)):
         staff = Staff(username=username, role="therapist", password_hash=None)
-        staff.memberships.append(UnitMembership(unit=unit, valid_from=date(2020, 1, 1)))
+        staff.memberships.append(factories.membership(unit, date(2020, 1, 1)))
         db.session.add(staff)
     db.session.commit()
     return {"U1": u1.id, "U2": u2.id}

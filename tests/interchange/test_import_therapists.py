@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from fitapp.extensions import db
 from fitapp.interchange.importer import ImportFailed, import_ratings_file
-from fitapp.models import District, Episode, Staff, Unit, UnitMembership
+from fitapp.models import District, Episode, Staff, Unit
 from fitapp.organisation_time import organisation_today
+from tests import factories
 from tests.interchange.files import row, table_counts
 
 
@@ -32,10 +33,10 @@ def districts(organisation):
     u1 = db.session.get(Unit, organisation["U1"])
     u5 = Unit(code="U5", name="Enhet 5", district=d2)
     cecilia = Staff(username="cecilia", role="therapist", password_hash=None)
-    cecilia.memberships.append(UnitMembership(unit=u5, valid_from=date(2020, 1, 1)))
+    cecilia.memberships.append(factories.membership(u5, date(2020, 1, 1)))
     ulla = Staff(username="ulla", role="therapist", password_hash=None)
-    ulla.memberships.append(UnitMembership(unit=u1, valid_from=date(2020, 1, 1), valid_to=date(2024, 6, 30)))
-    ulla.memberships.append(UnitMembership(unit=u5, valid_from=date(2024, 7, 1)))
+    ulla.memberships.append(factories.membership(u1, date(2020, 1, 1), date(2024, 6, 30)))
+    ulla.memberships.append(factories.membership(u5, date(2024, 7, 1)))
     db.session.add_all([u5, cecilia, ulla])
     db.session.commit()
     return organisation

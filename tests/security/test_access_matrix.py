@@ -1,5 +1,5 @@
 """Role × unit × district × date: every route of one episode refuses everybody but its therapist and
-unit head, and those only while they belong to its unit (today, on the organisation's clock).
+unit head, and those only while they belong to its unit (today, on the organisation's clock, by a confirmed membership).
 
 The routes are found in the URL map (any rule with an ``episode_id``), so a new
 object route is covered as soon as it exists. ASVS 5.0 V8.2.2 (object level) and
@@ -10,7 +10,6 @@ from datetime import date
 import pytest
 
 from fitapp.extensions import db
-from fitapp.models import UnitMembership
 from tests import factories
 from tests.security.conftest import app_rules, rule_path, sign_in, table_contents
 
@@ -26,12 +25,14 @@ INTRUDERS = {
     "flyttad": {404},          # moved therapist: in unit A until 2025-06-30, in C (district 2) since
     "f_chef": {404},           # former unit head: head of A until 2025-06-30, of C since
     "importerad": {404},       # therapist of another district (C) named by an import as the case's therapist
+    "vantande": {404},         # therapist of unit A whose membership waits for the unit head's confirmation
+    "v_chef": {403, 404},      # unit head of unit A, made by the administrator, not confirmed yet
 }
 KNOWN_IDS = {"episode_id", "rating_id", "session_id"}
 # Those the case names as its therapist (the moved therapist held it; the import named the other): a
 # record of who held a case grants nothing, only membership of its unit today does (tests/security/
 # test_moved_therapist.py walks their own cases).
-NAMED_AS_THERAPIST = {"flyttad", "importerad"}
+NAMED_AS_THERAPIST = {"flyttad", "importerad", "vantande"}
 
 
 @pytest.fixture
@@ -40,8 +41,11 @@ def people(org):
     org["chef_c"] = factories.staff("chef_c", "unit_head", [org["units"]["C"]])
     for name, role in (("flyttad", "therapist"), ("f_chef", "unit_head")):
         org[name] = factories.staff(name, role, [org["units"]["A"]], valid_to=date(2025, 6, 30))
-        org[name].memberships.append(UnitMembership(unit=org["units"]["C"], valid_from=date(2025, 7, 1)))
+        org[name].memberships.append(factories.membership(org["units"]["C"], date(2025, 7, 1)))
     org["importerad"] = factories.staff("importerad", "therapist", [org["units"]["C"]])
+    # Separation of duties (issue 12 item 2): what the administrator made grants nothing until confirmed.
+    org["vantande"] = factories.staff("vantande", "therapist", [org["units"]["A"]], confirmed=False)
+    org["v_chef"] = factories.staff("v_chef", "unit_head", [org["units"]["A"]], confirmed=False)
     factories.commit()
     return org
 
@@ -87,10 +91,11 @@ def test_intruders_are_refused_on_every_episode_route(app, client, people, case,
     assert table_contents() == before  # a refusal writes nothing
 
 
-@pytest.mark.parametrize("who", sorted(NAMED_AS_THERAPIST | {"f_chef"}))
+@pytest.mark.parametrize("who", sorted(NAMED_AS_THERAPIST | {"f_chef", "v_chef"}))
 def test_a_case_that_names_them_or_that_they_once_headed_is_refused_too(app, client, people, named_case, who):
-    """The moved therapist's own old case, the imported case naming a therapist of another district, and a
-    case of the unit the former unit head left: every route is refused, and nothing is written."""
+    """The moved therapist's own old case, the imported case naming a therapist of another district, the
+    pending therapist's own case, and a case of the unit the former (or the unconfirmed) unit head left or
+    has not been confirmed in: every route is refused, and nothing is written."""
     case = named_case(who)
     before = table_contents()
     sign_in(client, people[who])

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from fitapp.extensions import db
-from fitapp.models import AuditEvent, Rating, UnitMembership
+from fitapp.models import AuditEvent, Rating
 from tests import factories
 from tests.security.conftest import app_rules, rule_path, sign_in, table_contents
 
@@ -31,7 +31,7 @@ T2 = "year=2025&tertial=2&span=tertial&as_of=2026-08-31"
 
 def _member_of_a_then_c(username: str, role: str, org) -> object:
     person = factories.staff(username, role, [org["units"]["A"]], valid_to=LEFT_A)
-    person.memberships.append(UnitMembership(unit=org["units"]["C"], valid_from=IN_C))
+    person.memberships.append(factories.membership(org["units"]["C"], IN_C))
     db.session.flush()
     return person
 

@@ -29,7 +29,7 @@ def test_every_endpoint_is_public_or_declares_its_roles(app):
 def test_the_walker_sees_the_known_routes(app):
     endpoints = {rule.endpoint for rule in app_rules(app)}
     assert {"cases.caseload", "cases.episode", "cases.reassign", "auth.logout", "auth.change_password_page",
-            "auth.two_factor"} <= endpoints
+            "auth.two_factor", "confirmations.index", "confirmations.confirm", "confirmations.refuse"} <= endpoints
 
 
 def test_urls_carry_only_integer_ids(app):

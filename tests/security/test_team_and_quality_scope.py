@@ -13,7 +13,7 @@ import pytest
 from fitapp.cases.services import caseload_for
 from fitapp.extensions import db
 from fitapp.reports.scope import report_units
-from fitapp.models import Team, UnitMembership
+from fitapp.models import Team
 from tests import factories
 from tests.security.conftest import sign_in
 
@@ -24,7 +24,7 @@ def join_team(staff, team, *, valid_to=None):
     """Put ``staff``'s membership of the team's unit in the team (added if they have none)."""
     membership = next((m for m in staff.memberships if m.unit_id == team.unit_id), None)
     if membership is None:
-        membership = UnitMembership(unit_id=team.unit_id, valid_from=factories.LONG_AGO)
+        membership = factories.membership(unit_id=team.unit_id)
         staff.memberships.append(membership)
     membership.team_id, membership.valid_to = team.id, valid_to
     db.session.flush()
