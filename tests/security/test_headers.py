@@ -51,10 +51,20 @@ def _seen_by(proxies, peer: str, headers: dict) -> tuple[str, bool]:
     return seen["address"], seen["secure"]
 
 
+def _with_schema(app):
+    # The login page starts a (server-side) session: the app needs its tables.
+    from fitapp.extensions import db
+
+    with app.app_context():
+        db.create_all()
+    return app
+
+
 def test_behind_a_proxy_the_forwarded_scheme_and_address_count_when_configured(tmp_path):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.7"}
-    trusting = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://", "TRUSTED_PROXIES": ("127.0.0.1",)})
-    ignoring = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    trusting = _with_schema(create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                                        "TRUSTED_PROXIES": ("127.0.0.1",)}))
+    ignoring = _with_schema(create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"}))
     assert "Strict-Transport-Security" in trusting.test_client().get("/login", headers=forwarded).headers
     assert "Strict-Transport-Security" not in ignoring.test_client().get("/login", headers=forwarded).headers
 
