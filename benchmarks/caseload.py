@@ -91,6 +91,7 @@ def heavy_caseload(session, today: date) -> tuple[int, list[int]]:
     """Give one therapist 40 open and 20 recently closed cases; returns (therapist id, open episode ids)."""
     from fitapp.auth.passwords import hash_password
     from fitapp.models import Episode, Staff, UnitMembership
+    from fitapp.models._types import utcnow
 
     therapist_id = session.scalar(select(Episode.therapist_id).order_by(Episode.id).limit(1))
     unit_id = session.scalar(select(Episode.unit_id).where(Episode.therapist_id == therapist_id).limit(1))
@@ -102,7 +103,9 @@ def heavy_caseload(session, today: date) -> tuple[int, list[int]]:
     session.execute(update(Episode).where(Episode.id.in_(closed_ids))
                     .values(end_date=today - timedelta(days=10), end_reason="planned"))
     # Access follows membership of the case's unit today (fitapp.cases.access): the generated staff have none.
-    session.add(UnitMembership(staff_id=therapist_id, unit_id=unit_id, valid_from=today - timedelta(days=3 * 365)))
+    # Confirmed, as a membership in force is (fitapp.access_confirmation; by the command line: no confirmer).
+    session.add(UnitMembership(staff_id=therapist_id, unit_id=unit_id, valid_from=today - timedelta(days=3 * 365),
+                               confirmed_at=utcnow()))
     # The generated staff have no password, so they could not log in (Staff.is_active).
     session.execute(update(Staff).where(Staff.id == therapist_id)
                     .values(password_hash=hash_password(secrets.token_urlsafe(16))))

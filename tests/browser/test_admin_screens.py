@@ -163,7 +163,9 @@ def test_staff_create_an_account_and_move_a_therapist_with_open_cases(site, admi
     page.get_by_label("Enhet", exact=True).select_option(label="Familjeenheten Söder (FAMS, Förvaltning Söder)")
     page.get_by_label("Team (frivilligt)").select_option(label="Familjeenheten Söder: Team Familj")
     page.get_by_role("button", name="Lägg till medlemskapet").click()
-    expect(flash(page)).to_contain_text("Medlemskapet har lagts till.")
+    # An administrator's new membership waits for the unit head's confirmation (separation of duties).
+    expect(flash(page)).to_contain_text(
+        "Medlemskapet lades till. Det gäller när en enhetschef för enheten har bekräftat det.")
     expect(page.get_by_role("table", name="Medlemskap")).to_contain_text("Team Familj")
     look(page, "staff-new-account")
 
