@@ -31,6 +31,7 @@ from fitapp.auth.password_policy import ENGLISH_MESSAGES, password_problems
 from fitapp.auth.passwords import hash_password
 from fitapp.auth.sessions import end_all_sessions
 from fitapp.extensions import db
+from fitapp.organisation_time import organisation_today
 from fitapp.models import Staff, Unit, UnitMembership
 from fitapp.models._types import utcnow
 from fitapp.models.staff import ROLES
@@ -162,7 +163,7 @@ def create_staff(username: str | None, *, role: str | None, password: str | None
     who = _actor(actor)
     record("admin_create_staff", object_type="staff", object_id=staff.id, **who)
     for unit in units:
-        membership = pending_membership(staff, unit, valid_from or date.today(), actor)
+        membership = pending_membership(staff, unit, valid_from or organisation_today(), actor)
         db.session.add(membership)
         db.session.flush()
         record("admin_add_membership", object_type="unit_membership", object_id=membership.id, unit_id=unit.id,
@@ -188,7 +189,7 @@ def reset_password(staff: Staff, password: str, *, actor: Staff | None = None) -
     staff.password_reset_at = utcnow()
     staff.password_reset_by_id = actor.id if actor is not None else None
     if staff.role in CASE_ROLES:
-        require_confirmation_again(staff, "password_reset", actor, date.today())
+        require_confirmation_again(staff, "password_reset", actor, organisation_today())
     end_all_sessions(staff)
     record("admin_set_password", object_type="staff", object_id=staff.id, **_actor(actor))
     db.session.commit()

@@ -4,7 +4,6 @@ GET pages list and show (names, roles, units and counts of open cases, never a
 case); every change is a POST handled by fitapp.admin.staff_admin. Invalid
 input shows the page again with the messages (422), nothing changed.
 """
-from datetime import date
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -21,6 +20,7 @@ from fitapp.extensions import db
 from fitapp.labels import ROLE_LABELS
 from fitapp.models import District, Staff, Team, Unit, UnitMembership
 from fitapp.models.staff import ROLES
+from fitapp.organisation_time import organisation_today
 from fitapp.permissions import ADMIN, requires
 
 # ---------------------------------------------------------------- choices and forms
@@ -71,7 +71,7 @@ def _new_staff_form(bound: bool = False) -> NewStaffForm:
 def _list_page(form=None):
     form = form or _new_staff_form()
     errors = first_errors(form)
-    return render_template("admin/staff_list.html", rows=staff_admin.staff_overview(date.today()), form=form,
+    return render_template("admin/staff_list.html", rows=staff_admin.staff_overview(organisation_today()), form=form,
                            errors=errors), 422 if errors else 200
 
 
@@ -97,7 +97,7 @@ def create_staff():
 
 def _account_forms(staff: Staff, bound: str | None = None) -> dict:
     """Every form of the account page; the one named ``bound`` reads the request."""
-    today = date.today()
+    today = organisation_today()
     forms = {
         "role": make_form(RoleForm, "role", bound == "role", role=staff.role),
         "password": make_form(PasswordForm, "password", bound == "password"),
@@ -232,7 +232,7 @@ def end_membership(staff_id: int, membership_id: int):
 
 
 def _move_form(plan, bound: bool) -> MoveForm:
-    form = make_form(MoveForm, None, bound, move_date=date.today())
+    form = make_form(MoveForm, None, bound, move_date=organisation_today())
     form.unit.choices = _unit_choices()
     form.team.choices = _team_choices()
     form.receiver.choices = [("", _("Choose…"))] + [(str(t.id), t.username) for t in plan.receivers]
@@ -250,10 +250,10 @@ def _move_page(plan, form):
 @requires(ADMIN)
 def move_staff(staff_id: int, membership_id: int):
     staff = _staff(staff_id)
-    plan = staff_admin.move_plan(_membership(staff, membership_id), date.today())
+    plan = staff_admin.move_plan(_membership(staff, membership_id), organisation_today())
     form = _move_form(plan, bound=True)
     return submit(form, lambda f: staff_admin.move_staff(
                       plan.membership, unit_id=f.unit.id_value, team_id=f.team.id_value, move_date=f.move_date.data,
-                      receiver_id=f.receiver.id_value, today=date.today(), actor=current_user),
+                      receiver_id=f.receiver.id_value, today=organisation_today(), actor=current_user),
                   done=lambda _new: _to_account(staff), again=lambda f: _move_page(plan, f),
                   message=_("The move was saved and the open cases were handed over."))

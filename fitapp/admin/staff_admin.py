@@ -41,6 +41,7 @@ from fitapp.models import District, Episode, Staff, Team, Unit, UnitMembership
 from fitapp.models.staff import ROLES, membership_in_another_district
 from fitapp.permissions import CASE_ROLES
 from fitapp.names import USERNAME_MAX
+from fitapp.organisation_time import organisation_today
 from fitapp.staff_service import StaffError, disable_staff
 
 # The administrator sets someone else's password: "the username", not "your username".
@@ -149,7 +150,7 @@ def change_role(staff: Staff, role: str | None, actor: Staff) -> Staff:
         staff.scope_district_id = None
     if role in CASE_ROLES:
         # A new case role reaches cases only once a unit head has confirmed it.
-        require_confirmation_again(staff, "new_role", actor, date.today())
+        require_confirmation_again(staff, "new_role", actor, organisation_today())
     end_all_sessions(staff)
     record("admin_change_role", object_type="staff", object_id=staff.id)
     db.session.commit()
