@@ -23,12 +23,14 @@ from fitapp.norms_service import NoActiveNormSet, active_norm_set
 from fitapp.reports import bp, forms, pages, texts, views
 from fitapp.reports.export import report_csv_text
 from fitapp.reports.charts import bar_chart, trend_chart
+from fitapp.reports.intervals import figure_interval
 from fitapp.reports.scope import report_units
 from fitapp.reports.services import ReportError
 from fitapp.reports.targets import set_targets, targets_for
 from fitapp.reports.xlsx import report_workbook
 from fitapp.scoring.indicators import INDICATOR_KINDS, INDICATORS
 from fitapp.scoring.numbers import round_half_up
+from fitapp.scoring.periods import Period
 
 ONE_DECIMAL = Decimal("0.1")
 TWO_DECIMALS = Decimal("0.01")
@@ -46,6 +48,9 @@ def _report_globals():
         "may_see_reports": current_user.is_authenticated and current_user.role in REPORT_ROLES,
         "trend_chart": trend_chart,
         "bar_chart": bar_chart,
+        "figure_interval": figure_interval,
+        "verdict_labels": texts.VERDICT_LABELS,
+        "test_labels": texts.TEST_LABELS,
     }
 
 
@@ -322,6 +327,51 @@ def format_share(value) -> str:
     if value is None:
         return ""
     return format_decimal(round_half_up(Decimal(value) * 100, ONE_DECIMAL), format="0.0") + "\u00a0%"
+
+
+@bp.app_template_filter("interval_end")
+def format_interval_end(value: float, kind: str, indicator: str = "") -> str:
+    """One end of a 95 % interval: a share in per cent without the sign ("78,6"), a mean like the mean."""
+    if kind == "share":
+        return format_decimal(round_half_up(Decimal(value) * 100, ONE_DECIMAL), format="0.0")
+    return format_mean(value, indicator)
+
+
+@bp.app_template_filter("change")
+def format_change(value: float | None, kind: str, indicator: str = "") -> str:
+    """A change with its sign: shares in percentage points ("+11,8 procentenheter"), means in their unit."""
+    if value is None:
+        return ""
+    step = TWO_DECIMALS if indicator == "effect_size" else ONE_DECIMAL
+    rounded = round_half_up(Decimal(value), step)
+    shown = format_decimal(abs(rounded), format="0.00" if step == TWO_DECIMALS else "0.0")
+    sign = "+" if rounded > 0 else "\u2212" if rounded < 0 else "\u00b1"
+    if kind == "share":
+        return _("%(change)s percentage points", change=sign + shown)
+    return sign + shown
+
+
+@bp.app_template_filter("p_value")
+def format_p_value(value: float) -> str:
+    """A test's p-value as "p = 0,020", or "p < 0,001" when smaller."""
+    if value < 0.001:
+        return "p < " + format_decimal(Decimal("0.001"), format="0.000")
+    return "p = " + format_decimal(round_half_up(Decimal(value), Decimal("0.001")), format="0.000")
+
+
+@bp.app_template_filter("period_title")
+def format_period_title(label: str) -> str:
+    """A period as a report writer names it: "2026 T2", "2026 T1–T2 (hittills i år)", "2026 T1–T3 (helår)".
+
+    From the machine label of interchange.md ("2026-T2", "2026-T1..T3"), which stays as it is in files.
+    """
+    period = Period.from_label(label)
+    if not period.year_to_date:
+        return f"{period.year} T{period.first_tertial}"
+    span = f"{period.year} T1–T{period.last_tertial}"
+    if period.last_tertial == 3:
+        return _("%(period)s (whole year)", period=span)
+    return _("%(period)s (year to date)", period=span)
 
 
 @bp.app_template_filter("mean")
