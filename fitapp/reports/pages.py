@@ -167,6 +167,8 @@ class OverTimePage:
     points: list
     protection: str
     exact: bool
+    tertial_intervals: list = field(default_factory=list)
+    intervals: list = field(default_factory=list)
 
 
 def over_time_page(choice: ReportChoice, units: Sequence[Unit], indicator: str, *, scope: Sequence[Unit],
@@ -198,7 +200,8 @@ def over_time_page(choice: ReportChoice, units: Sequence[Unit], indicator: str, 
     assert last is not None
     return OverTimePage(chosen, code, tertials, years, changes, indicator,
                         views.trend_points(tertials, indicator, views.TERTIAL_CHART_LABELS), views.trend_points(years, indicator),
-                        protection_id(last), exact)
+                        protection_id(last), exact, views.trend_intervals(tertials, indicator),
+                        views.trend_intervals(years, indicator))
 
 
 @dataclass

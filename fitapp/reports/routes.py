@@ -9,10 +9,13 @@ are always protected and audited as ``export_report``.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_decimal, gettext as _
+from babel.numbers import get_decimal_symbol
+from flask_babel import format_decimal, get_locale, gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from fitapp import audit
 from fitapp.extensions import db
@@ -49,8 +52,19 @@ def _report_globals():
         "trend_chart": trend_chart,
         "bar_chart": bar_chart,
         "figure_interval": figure_interval,
+        "interval_words": _interval_words(),
         "verdict_labels": texts.VERDICT_LABELS,
         "test_labels": texts.TEST_LABELS,
+    }
+
+
+def _interval_words() -> dict[str, Markup]:
+    """The words beside every interval, translated once per page (a city page shows hundreds)."""
+    return {
+        "abbr": Markup('<abbr title="{}">{}</abbr>').format(_("95 % confidence interval"), _("95 % CI")),
+        "not_computable": Markup('<span title="{}">{}</span>').format(
+            _("Protected figures carry no standard deviation, so the interval of a mean cannot be computed from "
+              "them."), _("cannot be tested")),
     }
 
 
@@ -329,12 +343,24 @@ def format_share(value) -> str:
     return format_decimal(round_half_up(Decimal(value) * 100, ONE_DECIMAL), format="0.0") + "\u00a0%"
 
 
-@bp.app_template_filter("interval_end")
-def format_interval_end(value: float, kind: str, indicator: str = "") -> str:
-    """One end of a 95 % interval: a share in per cent without the sign ("78,6"), a mean like the mean."""
-    if kind == "share":
-        return format_decimal(round_half_up(Decimal(value) * 100, ONE_DECIMAL), format="0.0")
-    return format_mean(value, indicator)
+@lru_cache(maxsize=16)
+def _decimal_symbol(locale_name: str) -> str:
+    return get_decimal_symbol(locale_name)
+
+
+@bp.app_template_filter("interval_ends")
+def format_interval_ends(found, indicator: str = "") -> tuple[str, str]:
+    """The ends of a 95 % interval as shown: a share in per cent without the sign ("63,3", "91,8"),
+    a mean like the mean.
+
+    Half up like every figure. A share's ends skip Babel's formatter: a city page shows hundreds of
+    intervals, and the decimal sign of the locale is all a number from 0.0 to 100.0 needs.
+    """
+    low, high = found.interval.low, found.interval.high
+    if found.kind != "share":
+        return format_mean(low, indicator), format_mean(high, indicator)
+    symbol = _decimal_symbol(str(get_locale()))
+    return tuple(str(round_half_up(Decimal(end) * 100, ONE_DECIMAL)).replace(".", symbol) for end in (low, high))
 
 
 @bp.app_template_filter("change")

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from fitapp.reports.intervals import Change, change
+from fitapp.reports.intervals import Change, change, figure_interval
 from fitapp.scoring.ckm import KEY_MODULUS
 from fitapp.scoring.figures import block_figures
 from fitapp.scoring.indicators import (
@@ -233,6 +233,16 @@ def trend_points(columns: Sequence[YearColumn], indicator: str, labels: Sequence
         shown = column.has_data and cell is not None and not cell.suppressed
         points.append((labels[i] if labels else str(column.year), cell.value if shown else None))
     return points
+
+
+def trend_intervals(columns: Sequence[YearColumn], indicator: str) -> list[tuple[float, float] | None]:
+    """Per column the 95 % interval of the shown figure, for the chart's whiskers; None where there is none."""
+    result: list[tuple[float, float] | None] = []
+    for column in columns:
+        found = figure_interval(column.cells.get(indicator)) if column.has_data else None
+        result.append(None if found is None or found.interval is None
+                      else (found.interval.low, found.interval.high))
+    return result
 
 
 # The chart of a year's tertials: T1, T2, T3 and the whole year (year to date through T3).

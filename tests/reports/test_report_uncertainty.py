@@ -230,6 +230,10 @@ def test_over_time_sets_the_years_tertials_side_by_side_with_whole_year_labels(c
     assert ">2022 T2</th>" in years and ">2025 T2</th>" in years
     assert "Förändring 2024 → 2025" in years
     assert html.count('<svg class="chart"') == 2
+    # Coverage is a share: each shown point of both charts has its 95 % interval as a whisker.
+    charts = html[html.index('<svg class="chart"'):]
+    assert charts.count('class="chart__point"') == 4 + 2  # T1, T2, T3, year; 2024-T2 and 2025-T2
+    assert charts.count('class="chart__whisker"') == 3 * 6
 
 
 def test_a_period_without_data_says_no_comparison(client, head):
