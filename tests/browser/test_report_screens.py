@@ -107,7 +107,7 @@ def test_unit_head_and_quality_group_reports(live_server, page):
     expect(page.locator("#tertials-table thead")).to_contain_text("2025 T1–T3 (helår)")
     expect(page.locator("#years-table thead")).to_contain_text("2022 T2")
     expect(page.locator("td.no-comparison").first).to_have_text("ingen jämförelse")
-    expect(page.get_by_role("img", name="Täckning: skattat minst en gång", exact=True)).to_be_visible()
+    expect(page.get_by_role("img", name="Täckning: skattat minst en gång").last).to_be_visible()
     change = page.locator("#years-table tr", has=page.locator('a[href$="#coverage"]')).locator("td.change")
     expect(change).to_contain_text("procentenheter")
     expect(change).to_contain_text(re.compile("verklig förändring|inom slumpens ram"))
