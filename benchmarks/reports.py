@@ -10,7 +10,9 @@ For each size it builds a fresh database in a throwaway PostgreSQL server
 with ~60,000 episodes), refreshes the series table, and prints the median
 time of: the city-wide report with all breakdowns (every unit + ALL, written
 to a file and audited, as ``flask report`` does), one unit's report, and
-hand-written SQL baselines, with ratios. The four are timed taking turns, so
+hand-written SQL baselines, with ratios; then the quality group's city report
+page (GET /reports/) with its 95 % intervals against the same page with the
+intervals left out (issue 15: within 1.2×), and the page over time. The four are timed taking turns, so
 that load drifting on a shared machine does not skew their ratios.
 
 Data are written with COPY from temporary files, so generation takes seconds
@@ -267,6 +269,15 @@ class Timings:
     unit_s: float
     baseline_s: float
     first_level_s: float
+    page_s: float
+    page_plain_s: float
+    over_time_s: float
+    page_intervals: int
+
+    @property
+    def interval_ratio(self) -> float:
+        """The city report page with its intervals over the same page without them (issue 15: ≤ 1.2)."""
+        return self.page_s / self.page_plain_s
 
     def lines(self) -> list[str]:
         return [
@@ -282,6 +293,10 @@ class Timings:
             f"   city/first-level = {self.city_s / self.first_level_s:.2f}x",
             "    (one GROUP BY by unit: episodes closed, index persons, covered, paired by the §5 index series;"
             " live ratings only; checked equal to the report's cells)",
+            f"  city report page (quality group, GET /reports/) with {self.page_intervals} intervals: {_ms(self.page_s)}",
+            f"  the same page without the intervals:             {_ms(self.page_plain_s)}"
+            f"   with/without = {self.interval_ratio:.2f}x",
+            f"  city page over time (T1, T2, T3, year; 4 years):  {_ms(self.over_time_s)}",
         ]
 
 
@@ -336,16 +351,69 @@ def measure(app, ratings: int, repeat: int = 5, out_dir: str | None = None) -> T
         "city": city, "exact_city": exact_city, "unit": unit, "baseline": sql(BASELINE_EPISODES_SQL),
         "first_level": sql(BASELINE_FIRST_LEVEL_SQL),
     }, repeat)
+    pages = page_medians(app, repeat)
     timings = Timings(
         ratings=counts["rating"], episodes=counts["episode"], series=refreshed.series,
         load_s=load_s, refresh_s=refresh_s,
         city_s=medians["city"], city_cells=cells[-1], exact_city_s=medians["exact_city"], unit_s=medians["unit"],
         baseline_s=medians["baseline"], first_level_s=medians["first_level"],
+        page_s=pages["page"], page_plain_s=pages["page_plain"], over_time_s=pages["over_time"],
+        page_intervals=int(pages["intervals"]),
     )
     check_first_level(db.session.execute(text(BASELINE_FIRST_LEVEL_SQL), period).all(),
                       build_report(REPORT_YEAR, REPORT_TERTIAL, False, [], AS_OF, exact=True))
     db.session.rollback()
     return timings
+
+
+def page_medians(app, repeat: int) -> dict[str, float]:
+    """Median seconds of the quality group's city report page with and without its intervals, and over time.
+
+    "Without" is the same request with the page's interval lookup
+    (fitapp.reports.intervals.figure_interval, handed to the templates by
+    the reports blueprint) answering None for every figure, as the page was
+    before the intervals came; everything else, the uncertainty section's
+    text included, is the same.
+    """
+    from unittest import mock
+
+    from fitapp.extensions import db
+    from tests import factories
+    from tests.web.conftest import sign_in
+
+    quality = factories.staff("bench-quality", "quality", [])
+    factories.commit()
+    client = app.test_client()
+    sign_in(client, quality)
+    query = f"year={REPORT_YEAR}&tertial={REPORT_TERTIAL}&span=tertial&as_of={AS_OF.isoformat()}"
+
+    def get(path: str) -> Callable[[], None]:
+        def run() -> None:
+            response = client.get(path)
+            if response.status_code != 200:
+                raise AssertionError(f"{path}: {response.status_code}")
+            db.session.rollback()
+        return run
+
+    page = get(f"/reports/?{query}")
+    no_intervals = mock.patch("fitapp.reports.routes.figure_interval", lambda cell, sd=None: None)
+
+    def page_plain() -> None:
+        with no_intervals:
+            page()
+
+    # The two differ in their intervals (none at all without them; at a tiny size every figure may be hidden).
+    with_html = client.get(f"/reports/?{query}").get_data(as_text=True)
+    with no_intervals:
+        plain_html = client.get(f"/reports/?{query}").get_data(as_text=True)
+    db.session.rollback()
+    if 'class="fig-interval"' in plain_html:
+        raise AssertionError("the page without intervals still shows intervals")
+
+    medians = interleaved_medians({"page": page, "page_plain": page_plain}, repeat)
+    medians.update(interleaved_medians({"over_time": get(f"/reports/over-time?{query}")}, max(1, repeat // 2)))
+    medians["intervals"] = with_html.count('class="fig-interval"')
+    return medians
 
 
 def check_first_level(baseline_rows, report_rows) -> None:

@@ -56,6 +56,8 @@ class TrendPoint:
     value: Decimal | None
     x: float
     y: float | None
+    # The 95 % interval drawn as a whisker (low end's y, high end's y); None without one.
+    whisker: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,13 @@ class TrendChart:
     segments: tuple[str, ...]
 
 
-def trend_chart(points: Sequence[tuple[str, Decimal | None]], kind: str, frame: Frame = TREND_FRAME) -> TrendChart:
-    """Points of (label, value) in time order, each label in the middle of an equal band."""
+def trend_chart(points: Sequence[tuple[str, Decimal | None]], kind: str, frame: Frame = TREND_FRAME,
+                intervals: Sequence[tuple[float, float] | None] | None = None) -> TrendChart:
+    """Points of (label, value) in time order, each label in the middle of an equal band.
+
+    ``intervals``: per point its 95 % interval (low, high), drawn as a whisker
+    (shares only: their axis is 0–100 %, so a whisker always fits).
+    """
     if not points:
         raise ValueError("a trend chart needs at least one period")
     axis = value_axis([v for _, v in points], kind)
@@ -79,7 +86,10 @@ def trend_chart(points: Sequence[tuple[str, Decimal | None]], kind: str, frame: 
     for i, (label, value) in enumerate(points):
         x = round(frame.plot_left + (i + 0.5) * band, 2)
         y = None if value is None else axis.position(float(value), frame.plot_bottom, frame.plot_top)
-        drawn.append(TrendPoint(label, value, x, y))
+        interval = intervals[i] if intervals and kind == "share" and y is not None else None
+        whisker = None if interval is None else (axis.position(interval[0], frame.plot_bottom, frame.plot_top),
+                                                 axis.position(interval[1], frame.plot_bottom, frame.plot_top))
+        drawn.append(TrendPoint(label, value, x, y, whisker))
     segments, current = [], []
     for point in drawn:
         if point.y is None:

@@ -36,10 +36,15 @@ def block_code(units: Sequence[Unit]) -> str:
 
 
 def compute(choice: ReportChoice, units: Sequence[Unit], year: int | None = None, *,
-            scope: Sequence[Unit] | None = None, exact: bool = False) -> ComputedReport:
-    """The report of the chosen units; ALL is a fixed total when they are all of ``scope`` (metrics.md §7.5)."""
+            scope: Sequence[Unit] | None = None, exact: bool = False, tertial: int | None = None,
+            ytd: bool | None = None) -> ComputedReport:
+    """The report of the chosen units; ALL is a fixed total when they are all of ``scope`` (metrics.md §7.5).
+
+    ``year``, ``tertial`` and ``ytd`` replace the choice's period (over time).
+    """
     fixed = scope is not None and {u.id for u in units} == {u.id for u in scope}
-    return compute_report(year or choice.year, choice.last_tertial, choice.ytd, [u.code for u in units],
+    return compute_report(year or choice.year, tertial or choice.last_tertial,
+                          choice.ytd if ytd is None else ytd, [u.code for u in units],
                           choice.as_of, exact=exact, fixed_total=fixed)
 
 
@@ -144,26 +149,59 @@ def export_blocks(choice: ReportChoice, units: Sequence[Unit], scope: Sequence[U
 
 @dataclass
 class OverTimePage:
+    """The chosen year's tertials side by side, and the chosen period in this and earlier years.
+
+    ``tertials``: T1, T2, T3 and the whole year (metrics.md §6 "Periods");
+    ``years``: the chosen period (a tertial, a year to date or the year) in
+    ``views.YEARS_COMPARED`` years, oldest first; ``changes``: per indicator,
+    the chosen year against the year before, with its test (issue 15 item 3).
+    """
+
     period: Period
     block: str
-    columns: list
+    tertials: list
+    years: list
+    changes: dict
     indicator: str
+    tertial_points: list
     points: list
     protection: str
     exact: bool
+    tertial_intervals: list = field(default_factory=list)
+    intervals: list = field(default_factory=list)
 
 
 def over_time_page(choice: ReportChoice, units: Sequence[Unit], indicator: str, *, scope: Sequence[Unit],
                    exact: bool = False) -> OverTimePage:
-    """The same tertial (or year to date) in this and up to three earlier years (metrics.md §6 "Periods")."""
+    """T1, T2, T3 and the year of the chosen year; the same period in earlier years (metrics.md §6 "Periods").
+
+    Each period is a report of its own (its own cells and cell keys, §7.5);
+    a period asked for twice (the chosen tertial is one of the year's) is
+    computed once.
+    """
     code = block_code(units)
-    columns = []
-    for year in range(choice.year - views.YEARS_COMPARED + 1, choice.year + 1):
-        report = compute(choice, units, year, scope=scope, exact=exact)
-        columns.append(views.year_column(year, report.period.label, views.block(report.rows, code)))
-    return OverTimePage(report_period(choice.year, choice.last_tertial, choice.ytd), code, columns, indicator,
-                        views.trend_points(columns, indicator),
-                        protection_id(report), exact)
+    computed: dict[Period, views.YearColumn] = {}
+    last: ComputedReport | None = None
+
+    def column(period: Period) -> views.YearColumn:
+        nonlocal last
+        if period not in computed:
+            report = compute(choice, units, period.year, scope=scope, exact=exact,
+                             tertial=period.last_tertial, ytd=period.year_to_date)
+            last = report
+            computed[period] = views.year_column(period.year, report.period.label, views.block(report.rows, code))
+        return computed[period]
+
+    chosen = report_period(choice.year, choice.last_tertial, choice.ytd)
+    years = [column(chosen.in_year(year)) for year in range(choice.year - views.YEARS_COMPARED + 1, choice.year + 1)]
+    tertials = [column(report_period(choice.year, t, False)) for t in (1, 2, 3)]
+    tertials.append(column(report_period(choice.year, 3, True)))
+    changes = views.year_changes(years[-1], years[-2]) if len(years) > 1 else {}
+    assert last is not None
+    return OverTimePage(chosen, code, tertials, years, changes, indicator,
+                        views.trend_points(tertials, indicator, views.TERTIAL_CHART_LABELS), views.trend_points(years, indicator),
+                        protection_id(last), exact, views.trend_intervals(tertials, indicator),
+                        views.trend_intervals(years, indicator))
 
 
 @dataclass

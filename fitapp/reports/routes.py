@@ -9,10 +9,13 @@ are always protected and audited as ``export_report``.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_decimal, gettext as _
+from babel.numbers import get_decimal_symbol
+from flask_babel import format_decimal, get_locale, gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from fitapp import audit
 from fitapp.extensions import db
@@ -23,12 +26,14 @@ from fitapp.norms_service import NoActiveNormSet, active_norm_set
 from fitapp.reports import bp, forms, pages, texts, views
 from fitapp.reports.export import report_csv_text
 from fitapp.reports.charts import bar_chart, trend_chart
+from fitapp.reports.intervals import figure_interval
 from fitapp.reports.scope import report_units
 from fitapp.reports.services import ReportError
 from fitapp.reports.targets import set_targets, targets_for
 from fitapp.reports.xlsx import report_workbook
 from fitapp.scoring.indicators import INDICATOR_KINDS, INDICATORS
 from fitapp.scoring.numbers import round_half_up
+from fitapp.scoring.periods import Period
 
 ONE_DECIMAL = Decimal("0.1")
 TWO_DECIMALS = Decimal("0.01")
@@ -46,6 +51,20 @@ def _report_globals():
         "may_see_reports": current_user.is_authenticated and current_user.role in REPORT_ROLES,
         "trend_chart": trend_chart,
         "bar_chart": bar_chart,
+        "figure_interval": figure_interval,
+        "interval_words": _interval_words(),
+        "verdict_labels": texts.VERDICT_LABELS,
+        "test_labels": texts.TEST_LABELS,
+    }
+
+
+def _interval_words() -> dict[str, Markup]:
+    """The words beside every interval, translated once per page (a city page shows hundreds)."""
+    return {
+        "abbr": Markup('<abbr title="{}">{}</abbr>').format(_("95 % confidence interval"), _("95 % CI")),
+        "not_computable": Markup('<span title="{}">{}</span>').format(
+            _("Protected figures carry no standard deviation, so the interval of a mean cannot be computed from "
+              "them."), _("cannot be tested")),
     }
 
 
@@ -322,6 +341,63 @@ def format_share(value) -> str:
     if value is None:
         return ""
     return format_decimal(round_half_up(Decimal(value) * 100, ONE_DECIMAL), format="0.0") + "\u00a0%"
+
+
+@lru_cache(maxsize=16)
+def _decimal_symbol(locale_name: str) -> str:
+    return get_decimal_symbol(locale_name)
+
+
+@bp.app_template_filter("interval_ends")
+def format_interval_ends(found, indicator: str = "") -> tuple[str, str]:
+    """The ends of a 95 % interval as shown: a share in per cent without the sign ("63,3", "91,8"),
+    a mean like the mean.
+
+    Half up like every figure. A share's ends skip Babel's formatter: a city page shows hundreds of
+    intervals, and the decimal sign of the locale is all a number from 0.0 to 100.0 needs.
+    """
+    low, high = found.interval.low, found.interval.high
+    if found.kind != "share":
+        return format_mean(low, indicator), format_mean(high, indicator)
+    symbol = _decimal_symbol(str(get_locale()))
+    return tuple(str(round_half_up(Decimal(end) * 100, ONE_DECIMAL)).replace(".", symbol) for end in (low, high))
+
+
+@bp.app_template_filter("change")
+def format_change(value: float | None, kind: str, indicator: str = "") -> str:
+    """A change with its sign: shares in percentage points ("+11,8 procentenheter"), means in their unit."""
+    if value is None:
+        return ""
+    step = TWO_DECIMALS if indicator == "effect_size" else ONE_DECIMAL
+    rounded = round_half_up(Decimal(value), step)
+    shown = format_decimal(abs(rounded), format="0.00" if step == TWO_DECIMALS else "0.0")
+    sign = "+" if rounded > 0 else "\u2212" if rounded < 0 else "\u00b1"
+    if kind == "share":
+        return _("%(change)s percentage points", change=sign + shown)
+    return sign + shown
+
+
+@bp.app_template_filter("p_value")
+def format_p_value(value: float) -> str:
+    """A test's p-value as "p = 0,020", or "p < 0,001" when smaller."""
+    if value < 0.001:
+        return "p < " + format_decimal(Decimal("0.001"), format="0.000")
+    return "p = " + format_decimal(round_half_up(Decimal(value), Decimal("0.001")), format="0.000")
+
+
+@bp.app_template_filter("period_title")
+def format_period_title(label: str) -> str:
+    """A period as a report writer names it: "2026 T2", "2026 T1–T2 (hittills i år)", "2026 T1–T3 (helår)".
+
+    From the machine label of interchange.md ("2026-T2", "2026-T1..T3"), which stays as it is in files.
+    """
+    period = Period.from_label(label)
+    if not period.year_to_date:
+        return f"{period.year} T{period.first_tertial}"
+    span = f"{period.year} T1–T{period.last_tertial}"
+    if period.last_tertial == 3:
+        return _("%(period)s (whole year)", period=span)
+    return _("%(period)s (year to date)", period=span)
 
 
 @bp.app_template_filter("mean")

@@ -104,3 +104,17 @@ TARGET_STATUS_LABELS = {
     "not_met": _l("not met"),
     "unknown": _l("cannot be judged"),
 }
+
+# fitapp/scoring/uncertainty.py and fitapp/reports/intervals.py: the words of a change.
+VERDICT_LABELS = {
+    "real_change": _l("real change"),
+    "within_chance": _l("within the bounds of chance"),
+    "not_testable": _l("cannot be tested"),
+    "no_comparison": _l("no comparison"),
+}
+
+TEST_LABELS = {
+    "fisher": _l("Fisher's exact test"),
+    "z": _l("z-test for two proportions"),
+    "welch": _l("Welch's t-test"),
+}

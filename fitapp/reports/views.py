@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from fitapp.reports.intervals import Change, change, figure_interval
 from fitapp.scoring.ckm import KEY_MODULUS
 from fitapp.scoring.figures import block_figures
 from fitapp.scoring.indicators import (
@@ -222,14 +223,41 @@ def year_column(year: int, label: str, rows: Iterable) -> YearColumn:
     return YearColumn(year, label, has_data, cells)
 
 
-def trend_points(columns: Sequence[YearColumn], indicator: str) -> list[tuple[str, Decimal | None]]:
-    """(year label, value) per year, oldest first; None where hidden, empty or without data."""
+def trend_points(columns: Sequence[YearColumn], indicator: str, labels: Sequence[str] | None = None
+                 ) -> list[tuple[str, Decimal | None]]:
+    """(label, value) per column in order, the year unless ``labels`` are given; None where hidden,
+    empty or without data."""
     points = []
-    for column in columns:
+    for i, column in enumerate(columns):
         cell = column.cells.get(indicator)
         shown = column.has_data and cell is not None and not cell.suppressed
-        points.append((str(column.year), cell.value if shown else None))
+        points.append((labels[i] if labels else str(column.year), cell.value if shown else None))
     return points
+
+
+def trend_intervals(columns: Sequence[YearColumn], indicator: str) -> list[tuple[float, float] | None]:
+    """Per column the 95 % interval of the shown figure, for the chart's whiskers; None where there is none."""
+    result: list[tuple[float, float] | None] = []
+    for column in columns:
+        found = figure_interval(column.cells.get(indicator)) if column.has_data else None
+        result.append(None if found is None or found.interval is None
+                      else (found.interval.low, found.interval.high))
+    return result
+
+
+# The chart of a year's tertials: T1, T2, T3 and the whole year (year to date through T3).
+TERTIAL_CHART_LABELS = ("T1", "T2", "T3", "T1–T3")
+
+
+def year_changes(now: YearColumn, before: YearColumn) -> dict[str, Change]:
+    """indicator -> the change of each share and mean from ``before`` to ``now`` (issue 15 item 3)."""
+    changes = {}
+    for indicator in INDICATORS:
+        found = change(now.cells.get(indicator), before.cells.get(indicator),
+                       now_has_data=now.has_data, before_has_data=before.has_data)
+        if found is not None:
+            changes[indicator] = found
+    return changes
 
 
 # ---------------------------------------------------------------- targets (målvärden)

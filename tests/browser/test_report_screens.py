@@ -5,6 +5,7 @@ targets and looks at the report, over time, the follow-up list and the print
 version; the quality group compares the units (after its second factor).
 Screenshots: test-artifacts/screenshots/report-*.png.
 """
+import re
 import time
 
 import pytest
@@ -98,10 +99,18 @@ def test_unit_head_and_quality_group_reports(live_server, page):
     page.get_by_role("link", name="Visa skyddade siffror").click()
     expect(page.locator(".protection-note")).to_be_visible()
 
-    page.get_by_role("link", name="Över tid").click()
-    expect(page.locator("thead")).to_contain_text("2022-T2")
+    # How sure the figures are: an interval under each shown share, and the section that explains them.
+    expect(coverage.locator(".fig-interval")).to_contain_text("95 % KI")
+    expect(page.get_by_role("heading", name="Hur säkra siffrorna är")).to_be_visible()
+
+    page.get_by_role("link", name="Över tid", exact=True).click()
+    expect(page.locator("#tertials-table thead")).to_contain_text("2025 T1–T3 (helår)")
+    expect(page.locator("#years-table thead")).to_contain_text("2022 T2")
     expect(page.locator("td.no-comparison").first).to_have_text("ingen jämförelse")
-    expect(page.get_by_role("img", name="Täckning: skattat minst en gång")).to_be_visible()
+    expect(page.get_by_role("img", name="Täckning: skattat minst en gång").last).to_be_visible()
+    change = page.locator("#years-table tr", has=page.locator('a[href$="#coverage"]')).locator("td.change")
+    expect(change).to_contain_text("procentenheter")
+    expect(change).to_contain_text(re.compile("verklig förändring|inom slumpens ram"))
     screenshot(page, "report-over-time")
 
     page.get_by_role("link", name="Uppföljningslista").click()

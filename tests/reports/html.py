@@ -21,7 +21,7 @@ class FigureParser(HTMLParser):
         elif self._cell is not None:
             self._depth += tag != "br"
             classes = (attrs.get("class") or "").split()
-            found = [c for c in classes if c in NUMBER_CLASSES + ("fig-value",)]
+            found = [c for c in classes if c in NUMBER_CLASSES + ("fig-value", "fig-low", "fig-high")]
             if found:
                 self._span = found[0]
 

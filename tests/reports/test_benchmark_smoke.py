@@ -16,4 +16,6 @@ def test_benchmark_runs_at_a_tiny_size(app, tmp_path):
     assert timings.series > 0 and timings.city_cells > 0
     assert all(t > 0 for t in (timings.city_s, timings.exact_city_s, timings.unit_s, timings.baseline_s, timings.first_level_s))
     assert (tmp_path / "city.csv").read_text(encoding="utf-8-sig").startswith("period;unit;")
-    assert len(timings.lines()) == 7
+    assert all(t > 0 for t in (timings.page_s, timings.page_plain_s, timings.over_time_s))
+    assert timings.interval_ratio > 0
+    assert len(timings.lines()) == 10 and "with/without" in timings.lines()[-2]

@@ -94,6 +94,19 @@ def test_trend_chart_breaks_the_line_where_a_year_has_no_value():
         trend_chart([], "share")
 
 
+def test_trend_chart_draws_a_share_s_interval_as_a_whisker_at_its_ends():
+    chart = trend_chart([("2024", D("0.5")), ("2025", None), ("2026", D("0.9"))], "share",
+                        intervals=[(0.25, 0.75), None, (0.7864, 0.9565)])
+    f = chart.frame
+    first, missing, last = chart.points
+    assert first.whisker == (f.plot_bottom - 0.25 * f.plot_height, f.plot_bottom - 0.75 * f.plot_height)
+    assert missing.whisker is None
+    assert last.whisker == (round(f.plot_bottom - 0.7864 * f.plot_height, 2),
+                            round(f.plot_bottom - 0.9565 * f.plot_height, 2))
+    # A mean has no interval to draw (no protected standard deviation), whatever is passed.
+    assert trend_chart([("2026", D("2.5"))], "mean", intervals=[(1.0, 4.0)]).points[0].whisker is None
+
+
 def test_bars_start_at_zero_and_hidden_values_get_none():
     chart = bar_chart([("UA", D("0.8")), ("UB", None), ("ALL", D("0.4"))], "share")
     ua, ub, total = chart.bars
