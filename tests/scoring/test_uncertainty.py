@@ -23,7 +23,7 @@ from fitapp.scoring.uncertainty import (
     welch_test,
     wilson_interval,
 )
-
+from tests.scoring.hand_stats import hand_fisher, hand_t_two_sided_p, hand_wilson, hand_z_p
 
 
 # ---------------------------------------------------------------- Wilson
