@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, settings
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
@@ -25,6 +26,10 @@ from tests.markers import mark_by_kind
 from tests.pg_server import ThrowawayPostgres
 
 BACKENDS = ("sqlite", "postgresql")
+# Two workers on a shared 2-core machine make drawing examples slower than Hypothesis' one second for
+# ten: that health check failed tests at random (tests/scoring/test_alerts.py) without a fault in them.
+settings.register_profile("fitapp", suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fitapp")
 # "gw0", "gw1", ... under pytest-xdist; empty in a run without workers.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
