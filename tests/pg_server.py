@@ -1,4 +1,10 @@
-"""A throwaway PostgreSQL server for the test run (initdb + pg_ctl in a temp dir)."""
+"""A throwaway PostgreSQL server for the test run (initdb + pg_ctl in a temp dir).
+
+Every process that needs one starts its own (each pytest-xdist worker, each benchmark): its data
+directory and socket folder are a fresh temporary folder, and a port another process took between
+choosing and binding it makes start() try the next free one, so servers started at once never meet.
+"""
+import contextlib
 import glob
 import os
 import pwd
@@ -30,9 +36,11 @@ def _free_port() -> int:
 class ThrowawayPostgres:
     """Starts a private cluster on a free loopback port; stop() removes it."""
 
-    def __init__(self) -> None:
+    START_ATTEMPTS = 5
+
+    def __init__(self, name: str = "") -> None:
         self.bin = find_pg_bin()
-        self.root = tempfile.mkdtemp(prefix="fitapp-pg-")
+        self.root = tempfile.mkdtemp(prefix=f"fitapp-pg-{name}-" if name else "fitapp-pg-")
         self.datadir = os.path.join(self.root, "data")
         self.port = _free_port()
         self._runas: list[str] = []
@@ -48,12 +56,37 @@ class ThrowawayPostgres:
     def start(self) -> str:
         self._run(os.path.join(self.bin, "initdb"), "-D", self.datadir, "-U", "postgres",
                   "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8")
+        for attempt in range(self.START_ATTEMPTS):
+            if attempt:
+                self.port = _free_port()
+            if self._start_on_port():
+                self._wait()
+                return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        raise RuntimeError(f"throwaway PostgreSQL did not start on {self.START_ATTEMPTS} ports:\n{self._log_tail()}")
+
+    def _start_on_port(self) -> bool:
+        """Start the server on self.port; False when the port was taken (another process bound it first)."""
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(self.root, "log"))  # this attempt's messages only
         options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.root} -c fsync=off " \
                   "-c synchronous_commit=off -c full_page_writes=off"
-        self._run(os.path.join(self.bin, "pg_ctl"), "-D", self.datadir, "-o", options,
-                  "-l", os.path.join(self.root, "log"), "-w", "start")
-        self._wait()
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        started = subprocess.run(
+            self._runas + [os.path.join(self.bin, "pg_ctl"), "-D", self.datadir, "-o", options,
+                           "-l", os.path.join(self.root, "log"), "-w", "start"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if started.returncode == 0:
+            return True
+        if any(sign in self._log_tail() for sign in ("could not bind", "already in use")):
+            return False
+        raise RuntimeError(f"throwaway PostgreSQL did not start: {started.stderr.decode(errors='replace')}\n"
+                           f"{self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        try:
+            with open(os.path.join(self.root, "log"), encoding="utf-8", errors="replace") as log:
+                return "".join(log.readlines()[-20:])
+        except OSError:
+            return ""
 
     def _wait(self) -> None:
         deadline = time.monotonic() + 30
