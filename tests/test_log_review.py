@@ -88,6 +88,20 @@ def test_own_case_is_plain_a_colleagues_case_is_highlighted_and_a_non_member_is_
     assert [r.actor for r in only.rows] == ["arvid", "arvid", "chef_a", "bert"] and only.total == 4
 
 
+def test_a_case_shown_on_someone_s_case_list_is_in_the_log_and_judged_like_a_read(org, cases):  # noqa: F811
+    # The caseload names each case's references (fitapp.cases.services.record_caseload_view): the
+    # review sees who had which case in front of them, and a colleague's list is highlighted.
+    a, unit_a = cases["a"], org["units"]["A"]
+    add_events(
+        ("view_caseload", local(2025, 3, 3, 8), org["anna"], "episode", a.id, unit_a),
+        ("view_caseload", local(2025, 3, 3, 8), org["arvid"], "episode", a.id, unit_a),
+    )
+    counts, page = rows_of(LogScope(unit_a))
+    assert counts == services.LogCounts(events=2, highlighted=1, not_member=0)
+    assert [(r.actor, r.action, r.case_ref, r.outside_caseload) for r in page.rows] == [
+        ("anna", "view_caseload", "LOG-A", False), ("arvid", "view_caseload", "LOG-A", True)]
+
+
 def test_membership_is_judged_on_the_organisations_day_of_the_access(org, cases):  # noqa: F811
     unit_a = org["units"]["A"]
     leaver = factories.staff("leaver", "therapist", [unit_a], valid_to=date(2025, 3, 10))

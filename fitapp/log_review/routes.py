@@ -20,6 +20,7 @@ LOG_REVIEWERS = frozenset({"unit_head", "admin"})
 
 ACTION_LABELS = {
     "view_episode": _l("read the case"),
+    "view_caseload": _l("saw the case on the case list"),
     "view_follow_up": _l("read the follow-up list"),
     "export_report": _l("exported a report"),
     "export_outcomes": _l("exported outcomes"),

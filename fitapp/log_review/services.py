@@ -43,7 +43,7 @@ MONTHS_IN_OVERVIEW = 12
 ORGANISATION = "all"
 
 # Audit actions that read or change person-level data: what a log review is about.
-READ_ACTIONS = ("view_episode", "view_follow_up", "export_report", "export_outcomes",
+READ_ACTIONS = ("view_episode", "view_caseload", "view_follow_up", "export_report", "export_outcomes",
                 "tablet_handover", "tablet_return", "tablet_return_failed")
 CHANGE_ACTIONS = ("open_episode", "create_session", "correct_rating", "correct_session", "delete_rating",
                   "delete_session", "close_episode", "reassign_episode", "import_ratings")
