@@ -10,6 +10,7 @@ change without its series.
 """
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from fitapp.audit import record
-from fitapp.cases.forms import CloseInput, OpenCaseInput, RatingCorrection, SessionInput
+from fitapp.cases.forms import CloseInput, MemberInput, OpenCaseInput, RatingCorrection, SessionInput
 from fitapp.extensions import db
 from fitapp.identity_numbers import looks_like_identity_number
 from fitapp.models import (
@@ -152,6 +153,46 @@ def open_episode(user: Staff, data: OpenCaseInput) -> Episode:
     _record_with_series(episode.id, unit.id, "open_episode", "episode", episode.id)
     db.session.commit()
     return episode
+
+
+class AlreadyInCase(ValueError):
+    """The person given by reference already takes part in this case."""
+
+
+def add_member_warnings(episode: Episode, member: MemberInput, row: int) -> list[OpenCaseWarning]:
+    """The warnings for adding ``member`` to ``episode`` (no writes), as for opening a case; raises
+    :class:`ExistingPersonNotFound` or :class:`AlreadyInCase` for a reference that cannot be added."""
+    if member.existing_ref:
+        person = _person_in_district(member.existing_ref, episode.unit.district_id)
+        if person is None:
+            raise ExistingPersonNotFound(row)
+        if any(p.person_id == person.id for p in episode.participants):
+            raise AlreadyInCase(person.ref)
+    data = OpenCaseInput(episode.unit_id, episode.intervention_id, None, episode.start_date, (member,))
+    return [dataclasses.replace(w, row=row) for w in open_case_warnings(data)
+            if not (w.kind == "open_case" and _open_case_is(episode, w.ref))]
+
+
+def _open_case_is(episode: Episode, ref: str) -> bool:
+    return episode.is_open and any(p.person.ref == ref for p in episode.participants)
+
+
+def add_member(episode: Episode, member: MemberInput) -> Participant:
+    """A new family member of an open episode: a returning person by reference (their stored birth
+    year and gender kept) or a new person; audited "add_participant"."""
+    if member.existing_ref:
+        person = _person_in_district(member.existing_ref, episode.unit.district_id)
+        if person is None:
+            raise ExistingPersonNotFound(len(episode.participants) + 1)
+    else:
+        person = Person(ref=_new_ref("P-", 7, lambda ref: _exists(Person, Person.ref == ref)),
+                        birth_year=member.birth_year, gender=member.gender)
+    participant = Participant(person=person, role=member.role)
+    episode.participants.append(participant)
+    db.session.flush()
+    _record_with_series(episode.id, episode.unit_id, "add_participant", "participant", participant.id)
+    db.session.commit()
+    return participant
 
 
 def _person_in_district(ref: str, district_id: int) -> Person | None:

@@ -356,6 +356,15 @@ def _int_choice(form, name: str, label: str, allowed: set[int], errors: Errors) 
     return int(text)
 
 
+def parse_new_member(form, row: int, today: date) -> tuple[MemberInput | None, Errors]:
+    """The add-member form: one family member, its fields named as row ``row`` of the open form."""
+    errors = Errors()
+    member = _parse_member(form, row, today, errors)
+    if member is None and not errors:
+        errors.add(f"member-{row}-role", _("%(field)s: choose a role.", field=_("Family member %(row)s", row=row)))
+    return (None if errors else member), errors
+
+
 def warnings_key(warnings) -> str:
     """What the therapist confirmed: the warnings shown, so a confirmation holds only for them
     (a changed form with new warnings is shown again)."""

@@ -117,6 +117,43 @@ def open_case():
     ), 422 if errors else 200)
 
 
+@bp.route("/cases/<int:episode_id>/members/new", methods=["GET", "POST"])
+@login_required
+@requires(CASE_ROLES)
+def add_member(episode_id: int):
+    episode = load_episode_for_view(current_user, episode_id)
+    refused = _refuse_if_closed(episode)
+    if refused:
+        return refused
+    row = len(episode.participants) + 1
+    if row > forms.MEMBER_ROWS:
+        flash(_("A case has at most %(count)s family members.", count=forms.MEMBER_ROWS), "error")
+        return _to_case(episode.id)
+    errors, values, warnings = {}, {}, []
+    if request.method == "POST":
+        values = request.form.to_dict()
+        member, errors = forms.parse_new_member(request.form, row, organisation_today())
+        if member is not None:
+            try:
+                warnings = changes.add_member_warnings(episode, member, row)
+                if not warnings or forms.warnings_accepted(request.form, warnings):
+                    participant = changes.add_member(episode, member)
+                    flash(_("%(ref)s is now a family member of the case.", ref=participant.person.ref), "success")
+                    return _to_case(episode.id)
+            except changes.ExistingPersonNotFound:
+                errors = forms.Errors()
+                errors.add(f"member-{row}-existing_ref", _(
+                    "Family member %(row)s: there is no person with this reference in your district.", row=row))
+            except changes.AlreadyInCase as present:
+                errors = forms.Errors()
+                errors.add(f"member-{row}-existing_ref", _(
+                    "Family member %(row)s: %(ref)s already takes part in this case.", row=row, ref=str(present)))
+        _forget_identity_numbers(values)
+    return _form_page("cases/add_member.html", episode, errors, values=values, row=row, warnings=warnings,
+                      warnings_key=forms.warnings_key(warnings), roles=PARTICIPANT_ROLES,
+                      genders=GENDERS + (forms.GENDER_NOT_RECORDED,))
+
+
 def _forget_identity_numbers(values: dict) -> None:
     # Something that looks like an identity number is never echoed back to the page.
     from fitapp.identity_numbers import looks_like_identity_number

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "tablet_return": _l("took the tablet back"),
     "tablet_return_failed": _l("failed to take the tablet back"),
     "open_episode": _l("opened the case"),
+    "add_participant": _l("added a family member"),
     "create_session": _l("logged a session"),
     "correct_rating": _l("corrected a rating"),
     "correct_session": _l("corrected a session"),

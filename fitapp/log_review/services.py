@@ -45,7 +45,7 @@ ORGANISATION = "all"
 # Audit actions that read or change person-level data: what a log review is about.
 READ_ACTIONS = ("view_episode", "view_caseload", "view_follow_up", "export_report", "export_outcomes",
                 "tablet_handover", "tablet_return", "tablet_return_failed")
-CHANGE_ACTIONS = ("open_episode", "create_session", "correct_rating", "correct_session", "delete_rating",
+CHANGE_ACTIONS = ("open_episode", "add_participant", "create_session", "correct_rating", "correct_session", "delete_rating",
                   "delete_session", "close_episode", "reassign_episode", "import_ratings")
 # Deletion after the retention period (fitapp.retention): shown, never highlighted, since it is
 # the administrator's duty and not a reading of anyone's caseload.

@@ -337,3 +337,79 @@ def test_a_case_is_only_given_to_a_therapist_of_its_unit(client, org, family, wh
     assert "Ny behandlare: välj ett av alternativen." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Episode, family.id).therapist_id == org["anna"].id
+
+
+# ---------------------------------------------------------------- add a family member
+
+
+def test_a_new_family_member_joins_an_open_case_and_counts_from_then_on(client, org, family):
+    episode = family
+    sign_in(client, org["anna"])
+    page = client.get(f"/cases/{episode.id}").get_data(as_text=True)
+    assert f'href="/cases/{episode.id}/members/new"' in page
+    form = client.get(f"/cases/{episode.id}/members/new").get_data(as_text=True)
+    assert 'id="member-6-role"' in form  # the case has five members: this is the sixth
+    response = client.post(f"/cases/{episode.id}/members/new",
+                           data=member(6, "index", "2019", "male"))
+    assert response.status_code == 302 and response.headers["Location"] == f"/cases/{episode.id}"
+    db.session.expire_all()
+    people = [(p.role, p.person.birth_year) for p in db.session.get(Episode, episode.id).participants]
+    assert people[-1] == ("index", 2019) and len(people) == 6
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "add_participant")).all()
+    assert event.object_type == "participant" and event.unit_id == episode.unit_id
+    assert "är nu familjemedlem i ärendet." in client.get(f"/cases/{episode.id}").get_data(as_text=True)
+
+
+def test_a_returning_person_is_added_by_reference_with_the_same_warnings_as_at_opening(client, org, family):
+    episode = family
+    elsewhere = factories.episode(org["units"]["B"], org["bert"])
+    factories.participant(elsewhere, "index", birth_year=2012, gender="male", ref="P-SIBLING")
+    factories.commit()
+    sign_in(client, org["anna"])
+    data = member(6, "index", "2013", existing="p-sibling")
+    html = client.post(f"/cases/{episode.id}/members/new", data=data).get_data(as_text=True)
+    assert "Familjemedlem 6 (P-SIBLING) har redan ett öppet ärende i din förvaltning." in html
+    assert "det angivna födelseåret, 2013, skiljer sig från det sparade, 2012" in html
+    assert len(db.session.get(Episode, episode.id).participants) == 5  # nothing saved yet
+    key = re.search(r'name="accept_warnings" value="([^"]+)"', html).group(1)
+    assert client.post(f"/cases/{episode.id}/members/new", data={**data, "accept_warnings": key}).status_code == 302
+    db.session.expire_all()
+    added = db.session.get(Episode, episode.id).participants[-1].person
+    assert (added.ref, added.birth_year) == ("P-SIBLING", 2012)
+    # The same person twice in one case is refused.
+    response = client.post(f"/cases/{episode.id}/members/new", data=member(7, "parent", existing="P-SIBLING"))
+    assert response.status_code == 422 and "P-SIBLING är redan med i ärendet." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("data, message", [
+    (member(6), "Familjemedlem 6: välj en roll."),
+    (member(6, "index", "20x9"), "Familjemedlem 6: födelseåret ska vara fyra siffror"),
+    (member(6, "index", existing="P-NOBODY"), "det finns ingen person med den referensen i din förvaltning"),
+    (member(6, "index", existing="19121212-1212"), "ser ut som ett personnummer"),
+])
+def test_a_bad_new_member_adds_nobody(client, org, family, data, message):
+    sign_in(client, org["anna"])
+    response = client.post(f"/cases/{family.id}/members/new", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in html
+    assert "19121212-1212" not in html
+    assert len(db.session.get(Episode, family.id).participants) == 5
+
+
+def test_members_are_added_only_to_open_cases_of_one_s_own_scope_and_up_to_ten(client, org, family):
+    episode = family
+    for who, status in (("bert", 404), ("cecilia", 404), ("kvalitet", 403), ("admin", 403)):
+        sign_in(client, org[who])
+        assert client.post(f"/cases/{episode.id}/members/new", data=member(6, "index", "2019")).status_code == status
+    for n in range(5):
+        factories.participant(episode, "other", birth_year=1990)
+    factories.commit()
+    sign_in(client, org["anna"])
+    response = client.get(f"/cases/{episode.id}/members/new")
+    assert response.status_code == 302
+    assert "högst 10 familjemedlemmar" in client.get(f"/cases/{episode.id}").get_data(as_text=True)
+    closed = factories.episode(org["units"]["A"], org["anna"], end_date=date(2025, 6, 1))
+    factories.commit()
+    assert client.post(f"/cases/{closed.id}/members/new", data=member(1, "index", "2019")).status_code == 302
+    assert db.session.get(Episode, closed.id).participants == []
+    assert len(db.session.get(Episode, episode.id).participants) == 10
