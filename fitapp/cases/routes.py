@@ -38,8 +38,9 @@ def _form_page(template: str, episode, errors=None, **context):
     return _private(render_template(template, episode=episode, errors=errors or {}, **context), status)
 
 
-def _to_case(episode_id: int):
-    return redirect(url_for("cases.episode", episode_id=episode_id))
+def _to_case(episode_id: int, row: str | None = None):
+    """Back to the case page; after a correction at the corrected row (``row``: its element id)."""
+    return redirect(url_for("cases.episode", episode_id=episode_id, _anchor=row))
 
 
 def _refuse_if_closed(episode):
@@ -239,7 +240,7 @@ def correct_rating(episode_id: int, rating_id: int):
         if change is not None:
             changes.correct_rating(episode, rating, change)
             flash(_("The rating was corrected; the old values are kept."), "success")
-            return _to_case(episode.id)
+            return _to_case(episode.id, f"rating-{rating.id}")
     return _form_page("cases/correct_rating.html", episode, errors, rating=rating, label=label, values=values,
                       reasons=CORRECTION_REASONS)
 
@@ -277,7 +278,7 @@ def correct_session(episode_id: int, session_id: int):
         if change is not None:
             changes.correct_session(episode, session, *change)
             flash(_("The session date was corrected; the old date is kept."), "success")
-            return _to_case(episode.id)
+            return _to_case(episode.id, f"session-{session.id}")
     return _form_page("cases/correct_session.html", episode, errors, session=session, values=values,
                       reasons=CORRECTION_REASONS)
 

@@ -36,9 +36,12 @@ def test_correcting_a_rating_keeps_the_old_value(client, org, case):
     url = f"/cases/{case['episode'].id}/ratings/{case['second'].id}/correct"
     form = client.get(url).get_data(as_text=True)
     assert 'value="5,0"' in form  # the current items, in the UI's decimal style
+    assert 'id="item-1" name="item-1" value="5,0" autofocus>' in form  # the first field has the focus
     response = client.post(url, data={"item-1": "7,5", "item-2": "7,5", "item-3": "7,5", "item-4": "7,5",
                                       "reason": "typing_error"})
     assert response.status_code == 302
+    # Back at the corrected row.
+    assert response.headers["Location"] == f"/cases/{case['episode'].id}#rating-{case['second'].id}"
     db.session.expire_all()
     rating = db.session.get(Rating, case["second"].id)
     assert rating.total_x10 == 300 and rating.deleted_at is None
@@ -87,9 +90,14 @@ def test_correcting_a_session_date_keeps_the_old_date(client, org, case):
     sign_in(client, org["anna"])
     session = case["second"].session
     old = session.date
+    form = client.get(f"/cases/{case['episode'].id}/sessions/{session.id}/correct").get_data(as_text=True)
+    assert re.search(r'name="date" value="[\d-]+" autofocus>', form)
     response = client.post(f"/cases/{case['episode'].id}/sessions/{session.id}/correct",
                            data={"date": "2025-01-22", "reason": "wrong_date"})
     assert response.status_code == 302
+    assert response.headers["Location"] == f"/cases/{case['episode'].id}#session-{session.id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'<tr id="session-{session.id}">' in page and f'<tr id="rating-{case["second"].id}">' in page
     db.session.expire_all()
     assert db.session.get(Session, session.id).date == date(2025, 1, 22)
     [revision] = db.session.scalars(select(SessionRevision)).all()

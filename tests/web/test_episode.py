@@ -145,7 +145,7 @@ def test_the_ratings_table_lists_items_totals_and_raters(client, org, family):
     html = client.get(f"/cases/{family['episode'].id}").get_data(as_text=True)
     child = section_of(html, "P-CHILD")
     table = child[child.index("Alla skattningar om P-CHILD"):]
-    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows]
     assert len(cells) == 8  # CORS x3, CSRS x3, the mother's ORS x2
     assert cells[0][:9] == ["1", "2025-01-13", "CORS", "själv", "6,3", "6,3", "6,2", "6,2", "25,0"]
