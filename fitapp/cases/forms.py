@@ -31,6 +31,8 @@ MEMBER_ROWS = 10
 MEMBER_ROWS_SHOWN = 5
 COLLATERAL_ROWS = 2
 GENDER_NOT_RECORDED = "not_recorded"
+# The gender choices of a family member's row (open-case and add-member forms).
+MEMBER_GENDERS = GENDERS + (GENDER_NOT_RECORDED,)
 MAX_REF_LENGTH = 64
 
 

@@ -17,7 +17,7 @@ from fitapp.cases.services import (
     caseload_for, episode_view, participants_of, record_caseload_view, record_episode_view,
 )
 from fitapp.i18n import format_score
-from fitapp.models.cases import CORRECTION_REASONS, END_REASONS, GENDERS, NO_RATING_REASONS, PARTICIPANT_ROLES
+from fitapp.models.cases import CORRECTION_REASONS, END_REASONS, NO_RATING_REASONS, PARTICIPANT_ROLES
 from fitapp.organisation_time import organisation_today
 from fitapp.permissions import ALL_ROLES, CASE_ROLES, THERAPIST, requires
 from fitapp.scoring import ALLIANCE_INSTRUMENTS, OUTCOME_INSTRUMENTS
@@ -105,16 +105,13 @@ def open_case():
                     flash(_("Case %(ref)s opened.", ref=episode.ref), "success")
                     return _to_case(episode.id)
             except changes.ExistingPersonNotFound as missing:
-                errors = forms.Errors()
-                errors.add(f"member-{missing.row}-existing_ref", _(
-                    "Family member %(row)s: there is no person with this reference in your district.",
-                    row=missing.row))
+                errors = _person_not_found(missing.row)
         _forget_identity_numbers(values)
     return _private(render_template(
         "cases/open.html", units=units, interventions=interventions, values=values, errors=errors,
         warnings=warnings, warnings_key=forms.warnings_key(warnings),
         rows=range(1, forms.MEMBER_ROWS + 1), rows_shown=forms.MEMBER_ROWS_SHOWN, roles=PARTICIPANT_ROLES,
-        genders=GENDERS + (forms.GENDER_NOT_RECORDED,),
+        genders=forms.MEMBER_GENDERS,
     ), 422 if errors else 200)
 
 
@@ -142,9 +139,7 @@ def add_member(episode_id: int):
                     flash(_("%(ref)s is now a family member of the case.", ref=participant.person.ref), "success")
                     return _to_case(episode.id)
             except changes.ExistingPersonNotFound:
-                errors = forms.Errors()
-                errors.add(f"member-{row}-existing_ref", _(
-                    "Family member %(row)s: there is no person with this reference in your district.", row=row))
+                errors = _person_not_found(row)
             except changes.AlreadyInCase as present:
                 errors = forms.Errors()
                 errors.add(f"member-{row}-existing_ref", _(
@@ -152,7 +147,14 @@ def add_member(episode_id: int):
         _forget_identity_numbers(values)
     return _form_page("cases/add_member.html", episode, errors, values=values, row=row, warnings=warnings,
                       warnings_key=forms.warnings_key(warnings), roles=PARTICIPANT_ROLES,
-                      genders=GENDERS + (forms.GENDER_NOT_RECORDED,))
+                      genders=forms.MEMBER_GENDERS)
+
+
+def _person_not_found(row: int) -> forms.Errors:
+    errors = forms.Errors()
+    errors.add(f"member-{row}-existing_ref", _(
+        "Family member %(row)s: there is no person with this reference in your district.", row=row))
+    return errors
 
 
 def _forget_identity_numbers(values: dict) -> None:

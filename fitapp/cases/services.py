@@ -83,9 +83,14 @@ def open_case_alerts(series: list[_SeriesRows], refs: dict[int, str], norm_set: 
     ``expected_lines`` may be shared by several cases; the lines these series need are loaded
     in one query if they are not loaded yet.
     """
+    load_expected_lines(expected_lines, series)
+    return _alerts(series, refs, norm_set, expected_lines)
+
+
+def load_expected_lines(expected_lines: ExpectedLines, series: Iterable[_SeriesRows]) -> None:
+    """Load, in one query, the expected lines of the series that are compared with one (§8)."""
     expected_lines.load((s.instrument, _intake(s.points)) for s in series
                         if _compared_with_expected(s.instrument, s.rater_id == s.subject_id, s.points))
-    return _alerts(series, refs, norm_set, expected_lines)
 
 
 def _alerts(series: Iterable[_SeriesRows], refs: dict[int, str], norm_set: NormSet,
@@ -173,7 +178,7 @@ class Caseload:
 
     @property
     def closed_pages(self) -> int:
-        return max(1, -(-self.closed_total // CLOSED_PAGE_SIZE))
+        return _page_count(self.closed_total)
 
 
 def caseload_for(user: Staff, today: date, wanted: CaseloadFilter = CaseloadFilter()) -> Caseload:
@@ -219,11 +224,14 @@ def _closed_page(condition, page: int) -> tuple[list[CaseloadRow], int, int]:
     last shows the last."""
     closed = and_(condition, Episode.end_date.is_not(None))
     total = db.session.scalar(select(func.count(Episode.id)).where(closed))
-    pages = max(1, -(-total // CLOSED_PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page = min(max(page, 1), _page_count(total))
     rows = _episode_rows(closed, order=(Episode.end_date.desc(), Episode.ref.desc()),
                          limit=CLOSED_PAGE_SIZE, offset=(page - 1) * CLOSED_PAGE_SIZE) if total else []
     return rows, total, page
+
+
+def _page_count(total: int) -> int:
+    return max(1, -(-total // CLOSED_PAGE_SIZE))
 
 
 def _therapists_in(scope) -> tuple[tuple[int, str], ...]:
@@ -304,8 +312,7 @@ def _open_episode_alerts(condition) -> dict[int, tuple[CaseAlert, ...]]:
                   for episode_id, rows in groupby(db.session.execute(statement), key=lambda r: r[0])}
     series = {episode_id: _group_series(rows) for episode_id, rows in by_episode.items()}
     expected_lines = ExpectedLines()
-    expected_lines.load((s.instrument, _intake(s.points)) for group in series.values() for s in group
-                        if _compared_with_expected(s.instrument, s.rater_id == s.subject_id, s.points))
+    load_expected_lines(expected_lines, (s for group in series.values() for s in group))  # every case at once
     norm_set = active_norm_set()
     return {episode_id: open_case_alerts(series[episode_id], {r[2]: r[9] for r in rows}, norm_set, expected_lines)
             for episode_id, rows in by_episode.items()}
